@@ -1,0 +1,50 @@
+import { createHash } from "node:crypto";
+
+/**
+ * One provisioning step as plain data. Pulumi wraps each step in a `command.remote.Command`
+ * (components/), and the end-to-end tests apply the very same values over SSH to the test VPS
+ * (test/vps/applier.ts). Nothing here knows about Pulumi.
+ */
+export interface Step {
+    /** Stable kebab-case id, unique in a plan; also the Pulumi resource name suffix. */
+    readonly id: string;
+    /** One line for humans: what the step makes true on the host. */
+    readonly description: string;
+    /**
+     * The bash script run as the SSH command, rendered from a file in templates/scripts/.
+     * It never contains a secret, starts with `set -euo pipefail`, is idempotent and ends by
+     * printing `CHANGED` or `UNCHANGED` as its last line of output.
+     */
+    readonly script: string;
+    /** Content piped to the script (a file to install, SQL, ...). May hold secrets. */
+    readonly stdin?: string;
+    /** True when `stdin` carries a secret: the step then runs with logging off and secret outputs. */
+    readonly secret: boolean;
+    /** sha256 over script, stdin and anything else that must re-run the step when it changes. */
+    readonly trigger: string;
+}
+
+/** The last line a step prints: whether it changed anything on the host. */
+export type StepOutcome = "CHANGED" | "UNCHANGED";
+
+/** sha256 hex of the parts, length-prefixed so that ["ab","c"] and ["a","bc"] differ. */
+export function hashParts(...parts: readonly string[]): string {
+    const hash = createHash("sha256");
+    for (const part of parts) {
+        hash.update(`${Buffer.byteLength(part)}:`);
+        hash.update(part);
+    }
+    return hash.digest("hex");
+}
+
+/** Builds a step whose trigger covers its script and stdin plus any extra parts. */
+export function makeStep(fields: Omit<Step, "trigger">, ...extraTriggerParts: readonly string[]): Step {
+    return { ...fields, trigger: hashParts(fields.script, fields.stdin ?? "", ...extraTriggerParts) };
+}
+
+/** Reads the outcome from a step's stdout; throws when the script broke the contract. */
+export function parseOutcome(stdout: string): StepOutcome {
+    const last = stdout.trimEnd().split("\n").at(-1)?.trim();
+    if (last === "CHANGED" || last === "UNCHANGED") return last;
+    throw new Error(`step output must end with CHANGED or UNCHANGED, got: ${JSON.stringify(last ?? "")}`);
+}
