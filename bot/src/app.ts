@@ -1,0 +1,132 @@
+import { run, type RunnerHandle } from "@grammyjs/runner";
+import { Api } from "grammy";
+import type { Logger } from "pino";
+import { createBot } from "./bot.js";
+import type { Config } from "./config.js";
+import type { Deps } from "./context.js";
+import { Heartbeat } from "./heartbeat.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { Analytics } from "./services/analytics.js";
+import { Database, errorText } from "./services/db.js";
+import { ffmpegAvailable } from "./services/ffmpeg.js";
+import { MediaCache } from "./services/media-cache.js";
+import { MediaLookup } from "./services/media-lookup.js";
+import { TaskRegistry } from "./services/task-registry.js";
+import { TempFiles } from "./services/temp-files.js";
+import { VideoConverter } from "./services/video-converter.js";
+import { configureApi } from "./telegram/api-setup.js";
+import { CardSearches } from "./telegram/card-searches.js";
+import { AnalyticsChannel } from "./telegram/channel.js";
+import { logOutFromCloudOnce } from "./telegram/cloud-logout.js";
+import { describe } from "./telegram/status-message.js";
+
+export interface App {
+    deps: Deps;
+    channel?: AnalyticsChannel;
+    /** Stops polling, cancels jobs (killing ffmpeg), removes temp files, flushes analytics. */
+    stop(): Promise<void>;
+}
+
+const POLL_TIMEOUT_SECONDS = 25;
+
+/** Wires the services, starts long polling and returns a handle to stop everything. */
+export async function startApp(config: Config, log: Logger): Promise<App> {
+    log.info(
+        config.apiRoot === config.cloudApiRoot
+            ? "Using cloud Bot API"
+            : `Using Local Bot API: ${config.apiRoot}`,
+    );
+    const temp = new TempFiles(config.tempDir);
+    const orphans = await temp.init();
+    if (orphans > 0) log.info({ orphans, dir: config.tempDir }, "removed temp files of a previous run");
+    if (!(await ffmpegAvailable(config.ffmpegPath))) {
+        log.warn({ ffmpeg: config.ffmpegPath }, "ffmpeg not found: video downloads will fail");
+    }
+
+    const db = config.databaseUrl ? new Database(config.databaseUrl, config.dbSchema, log) : undefined;
+    if (!db) log.warn("DATABASE_URL not set: analytics off, caches in memory only");
+    // Creates the schema early when the database is up; otherwise the first query will.
+    void db?.query("SELECT 1").catch((e: unknown) => log.warn({ err: errorText(e) }, "db not ready"));
+
+    const cache = new MediaCache(db, config.cacheTtlMs, config.videoNotFoundTtlMs, log);
+    const lookup = new MediaLookup({ ...config.cdn }, cache, log);
+    const uploadApi = new Api(config.botToken, {
+        apiRoot: config.apiRoot,
+        timeoutSeconds: config.uploadTimeoutSeconds,
+    });
+    configureApi(uploadApi);
+    const channel =
+        config.analyticsEnabled && config.analyticsChannelId
+            ? new AnalyticsChannel(uploadApi, config.analyticsChannelId, () => analytics, log)
+            : undefined;
+    const analytics: Analytics = new Analytics(db, config.analyticsEnabled, log, (user) =>
+        channel?.notifyNewUser(user),
+    );
+    const tasks = new TaskRegistry(log);
+    const deps: Deps = {
+        config,
+        log,
+        lookup,
+        cache,
+        analytics,
+        converter: new VideoConverter(
+            {
+                ffmpegPath: config.ffmpegPath,
+                timeoutMs: config.convertTimeoutMs,
+                maxBytes: config.maxVideoBytes,
+                maxJobs: config.ffmpegMaxJobs,
+                allowedHosts: config.cdn.allowedHosts,
+            },
+            temp,
+            log,
+        ),
+        tasks,
+        temp,
+        cards: new CardSearches(),
+        uploadApi,
+        messageLimiter: new RateLimiter(config.messageIntervalMs),
+        callbackLimiter: new RateLimiter(config.callbackIntervalMs),
+        busyUsers: new Set(),
+    };
+
+    const heartbeat = new Heartbeat(config.heartbeatFile);
+    const bot = createBot(deps, { client: { apiRoot: config.apiRoot, timeoutSeconds: 60 } });
+    bot.api.config.use(async (prev, method, payload, signal) => {
+        const result = await prev(method, payload, signal);
+        if (method === "getUpdates") await heartbeat.beat();
+        return result;
+    });
+
+    log.info("Bot starting...");
+    await bot.init();
+    log.info({ username: bot.botInfo.username }, "connected to the Bot API");
+    if (config.logoutFromCloud) void logOutFromCloudOnce(config, db, log);
+    // Keep updates that arrived while the bot was down (bot-spec 10.2.20).
+    await bot.api.deleteWebhook({ drop_pending_updates: false });
+
+    log.info("Starting long polling...");
+    const runner: RunnerHandle = run(bot, {
+        runner: {
+            fetch: { timeout: POLL_TIMEOUT_SECONDS, allowed_updates: ["message", "callback_query"] },
+            silent: true,
+        },
+        sink: { concurrency: 100 },
+    });
+    await heartbeat.beat();
+    channel?.startSchedule();
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+        (stopping ??= (async () => {
+            log.info("stopping: polling off, cancelling jobs");
+            channel?.stop();
+            await runner.stop().catch((e: unknown) => log.warn({ err: describe(e) }, "runner"));
+            await tasks.shutdown(6000);
+            await temp.removeAll();
+            await analytics.stop(1500);
+            await db?.close();
+            await heartbeat.clear();
+            log.info("stopped");
+        })());
+    return { deps, channel, stop };
+}

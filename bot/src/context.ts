@@ -1,0 +1,31 @@
+import type { Api, Context } from "grammy";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import type { RateLimiter } from "./rate-limiter.js";
+import type { Analytics } from "./services/analytics.js";
+import type { MediaCache } from "./services/media-cache.js";
+import type { MediaLookup } from "./services/media-lookup.js";
+import type { TaskRegistry } from "./services/task-registry.js";
+import type { TempFiles } from "./services/temp-files.js";
+import type { VideoConverter } from "./services/video-converter.js";
+import type { CardSearches } from "./telegram/card-searches.js";
+
+export interface Deps {
+    config: Config;
+    log: Logger;
+    lookup: MediaLookup;
+    cache: MediaCache;
+    analytics: Analytics;
+    converter: VideoConverter;
+    tasks: TaskRegistry;
+    temp: TempFiles;
+    cards: CardSearches;
+    /** Same server as the bot's API, with the long upload timeout. */
+    uploadApi: Api;
+    messageLimiter: RateLimiter;
+    callbackLimiter: RateLimiter;
+    /** Users with a download job queued or running. */
+    busyUsers: Set<number>;
+}
+
+export type BotContext = Context & { deps: Deps; log: Logger };

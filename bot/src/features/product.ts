@@ -1,0 +1,128 @@
+import { Composer } from "grammy";
+import { parseArticle } from "../article.js";
+import type { BotContext, Deps } from "../context.js";
+import { CdnError, ProductNotFoundError } from "../errors.js";
+import { mediaKeyboard } from "../keyboard.js";
+import type { UserInfo } from "../services/analytics.js";
+import type { CdnSession } from "../services/cdn-client.js";
+import type { ProductMedia } from "../services/media-lookup.js";
+import { StatusMessage } from "../telegram/status-message.js";
+import { texts, type VideoState } from "../texts.js";
+import { userOf } from "./user.js";
+
+/** Any other message: an article request (text), or the format hint (everything else). */
+export const productFeature = new Composer<BotContext>();
+
+productFeature.on("message:text", async (ctx) => {
+    const nm = parseArticle(ctx.message.text);
+    if (nm === null) {
+        await ctx.reply(texts.invalidFormat);
+        return;
+    }
+    await showProduct(ctx, nm);
+});
+
+productFeature.on("message", async (ctx) => {
+    await ctx.reply(texts.invalidFormat);
+});
+
+async function showProduct(ctx: BotContext, nm: string): Promise<void> {
+    const { deps } = ctx;
+    const user = userOf(ctx);
+    deps.analytics.track(user, "article_request", { nm_id: Number(nm) });
+    const status = await ctx.reply(texts.searching(nm));
+    const controller = new AbortController();
+    const session = deps.lookup.session(controller.signal);
+    let product: ProductMedia;
+    try {
+        product = await deps.lookup.findProduct(nm, session);
+    } catch (error) {
+        await reportLookupError(ctx, deps, user, nm, error);
+        return;
+    }
+    if (product.photoUrls.length === 0) {
+        await ctx.api.editMessageText(status.chat.id, status.message_id, texts.noPhotos(nm));
+        return;
+    }
+    const cached = await deps.cache.getVideo(nm);
+    const render = (video: VideoState) =>
+        texts.card(nm, product.title, product.photoUrls.length, video);
+    if (cached) {
+        const state = cached.url ? "found" : "not_found";
+        await ctx.api.editMessageText(status.chat.id, status.message_id, render({ kind: state }), {
+            reply_markup: mediaKeyboard(nm, state),
+        });
+        return;
+    }
+    const firstCard = render({ kind: "searching", percent: 0 });
+    await ctx.api.editMessageText(status.chat.id, status.message_id, firstCard, {
+        reply_markup: mediaKeyboard(nm, "searching"),
+    });
+    const card = new StatusMessage(
+        ctx.api,
+        status.chat.id,
+        status.message_id,
+        ctx.log,
+        1000,
+        firstCard,
+    );
+    const task = deps.tasks.spawn(`video-search:${nm}`, (signal) => {
+        signal.addEventListener("abort", () => controller.abort(), { once: true });
+        return searchVideo(deps, nm, product, session, card, render, controller.signal);
+    });
+    deps.cards.add(status.chat.id, status.message_id, () => task.controller.abort(), task.done);
+}
+
+/** The card's background video search; stops quietly when a button was pressed (abort). */
+async function searchVideo(
+    deps: Deps,
+    nm: string,
+    product: ProductMedia,
+    session: CdnSession,
+    card: StatusMessage,
+    render: (video: VideoState) => string,
+    signal: AbortSignal,
+): Promise<void> {
+    const progress = (percent: number) =>
+        card.set(render({ kind: "searching", percent }), mediaKeyboard(nm, "searching"));
+    let state: VideoState;
+    try {
+        const url = await deps.lookup.findVideo(nm, session, product.hasVideo, progress);
+        state = { kind: url ? "found" : "not_found" };
+    } catch (error) {
+        if (signal.aborted) return card.close();
+        deps.log.warn({ nm, err: (error as Error).message }, "video search failed");
+        state = { kind: "failed" };
+    }
+    if (signal.aborted) return card.close();
+    const keyboard = mediaKeyboard(nm, state.kind === "found" ? "found" : "not_found");
+    await card.final(render(state), keyboard);
+    card.close();
+}
+
+async function reportLookupError(
+    ctx: BotContext,
+    deps: Deps,
+    user: UserInfo,
+    nm: string,
+    error: unknown,
+): Promise<void> {
+    if (error instanceof ProductNotFoundError) {
+        deps.analytics.track(user, "error", {
+            error_type: "product_not_found",
+            message: `Товар ${nm} не найден`,
+        });
+        await ctx.reply(texts.notFound(nm));
+    } else if (error instanceof CdnError) {
+        deps.analytics.track(user, "error", { error_type: "wb_api_error", message: error.message });
+        await ctx.reply(texts.wbUnavailable);
+    } else {
+        const e = error instanceof Error ? error : new Error(String(error));
+        ctx.log.error({ err: e, nm }, "product lookup failed");
+        deps.analytics.track(user, "error", {
+            error_type: "unexpected_error",
+            message: `${e.name}: ${e.message}`,
+        });
+        await ctx.reply(texts.unexpected);
+    }
+}

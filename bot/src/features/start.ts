@@ -1,0 +1,19 @@
+import { Composer } from "grammy";
+import type { BotContext } from "../context.js";
+import { texts } from "../texts.js";
+import { userOf } from "./user.js";
+
+export const startFeature = new Composer<BotContext>();
+
+startFeature.command("start", async (ctx) => {
+    ctx.log.info({ user: ctx.from?.id }, "start");
+    ctx.deps.analytics.track(userOf(ctx), "user_start");
+    await ctx.reply(texts.startAbout(ctx.deps.config.inviteLink), {
+        link_preview_options: { is_disabled: true },
+    });
+    await ctx.reply(texts.startHowTo);
+});
+
+startFeature.command("help", async (ctx) => {
+    await ctx.reply(texts.help, { link_preview_options: { is_disabled: true } });
+});

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { guessPhotoBasket, photoVol, videoBasket, videoVol } from "../../src/services/wb-urls.js";
+import { cardMessageId, newUser, startHarness, waitForText, type Harness } from "../helpers/harness.js";
+import { freshNm, standardProduct } from "../helpers/products.js";
+
+// The article -> product card flow (spec 1.5, cases 10-17) and the CDN lookup rules.
+describe("article flow", () => {
+    let h: Harness;
+    beforeAll(async () => {
+        h = await startHarness();
+    });
+    afterAll(async () => {
+        await h?.stop();
+    });
+
+    it("shows the card with title, photo count and the found video, using deterministic URLs", async () => {
+        const p = standardProduct({
+            photos: 4,
+            card: { imt_name: "Платье <летнее> & \"лёгкое\"", media: { photo_count: 4 } },
+        });
+        h.cdn.add(p);
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        const card = await waitForText(h.tg, user.id, ["Видео: есть"]);
+        for (const fragment of ["Товар:", "найден", String(p.nm), "Фото: 4 шт.", `wildberries.ru/catalog/${p.nm}`]) {
+            expect(card).toContain(fragment);
+        }
+        expect(card).toContain("Платье &lt;летнее&gt; &amp; &quot;лёгкое&quot;");
+        const first = h.tg.callsTo(user.id, "sendMessage")[0]!;
+        expect(first.payload.text).toMatch(/Ищу товар/);
+        const keyboard = h.tg.markupOf(user.id, cardMessageId(h.tg, user.id)) as {
+            inline_keyboard: Array<Array<{ callback_data: string }>>;
+        };
+        expect(keyboard.inline_keyboard.map((row) => row[0]!.callback_data)).toEqual([
+            `download:${p.nm}:photo`,
+            `download:${p.nm}:video`,
+            `download:${p.nm}:both`,
+        ]);
+        // One HEAD for the basket, card.json, five renditions at most: no brute force.
+        expect(h.cdn.requestsFor(p.nm).length).toBeLessThanOrEqual(7);
+        const events = await h.db!.query<{ event_data: unknown }>(
+            "SELECT event_data FROM shared.analytics_events WHERE telegram_id = $1 AND event_type = 'article_request'",
+            [user.id],
+        );
+        expect(events.map((e) => e.event_data)).toEqual([{ nm_id: p.nm }]);
+    });
+
+    it("accepts product links without a trailing slash and on other WB domains", async () => {
+        const p = standardProduct({ photos: 2 });
+        h.cdn.add(p);
+        const user = newUser();
+        h.tg.sendText(user, `смотри https://www.wildberries.kz/catalog/${p.nm}`);
+        const card = await waitForText(h.tg, user.id, ["Видео: есть"]);
+        expect(card).toContain(`Товар: ${p.nm}`);
+        expect(card).toContain("Фото: 2 шт.");
+    });
+
+    it("counts photos by HEAD when card.json is missing, and reports a product without video", async () => {
+        h.cdn.delayMs = 15;
+        const p = standardProduct({ photos: 5, video: false });
+        h.cdn.add(p);
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        const card = await waitForText(h.tg, user.id, ["Видео: нет"], 20_000);
+        h.cdn.delayMs = 0;
+        expect(card).toContain("Фото: 5 шт.");
+        const keyboard = h.tg.markupOf(user.id, cardMessageId(h.tg, user.id)) as {
+            inline_keyboard: unknown[];
+        };
+        expect(keyboard.inline_keyboard).toHaveLength(1);
+        // The fallback probing is bounded (10.1.7): per article <= 250 requests, <= 20 in flight.
+        expect(h.cdn.requestsFor(p.nm).length).toBeLessThanOrEqual(250);
+        expect(h.cdn.peakInFlight).toBeLessThanOrEqual(20);
+    });
+
+    it("finds a photo basket that the table does not predict, by bounded probing, and caches it", async () => {
+        const nm = freshNm();
+        const predicted = guessPhotoBasket(photoVol(nm));
+        h.cdn.add({ nm, photoBasket: predicted + 3, photos: 1, card: null });
+        const user = newUser();
+        h.tg.sendText(user, String(nm));
+        await waitForText(h.tg, user.id, ["Товар:", "найден"]);
+        const rows = await h.db!.query<{ basket: number }>(
+            "SELECT basket FROM mpcabinet.basket_cache WHERE vol = $1",
+            [photoVol(nm)],
+        );
+        expect(rows).toEqual([{ basket: predicted + 3 }]);
+    });
+
+    it("finds a video on a host the mod-144 rule does not predict", async () => {
+        const nm = freshNm();
+        const vol = videoVol(nm);
+        const base = standardProduct({ nm, photos: 1 });
+        h.cdn.add({ ...base, video: { basket: videoBasket(vol) + 2, vol, rendition: "1440p" } });
+        const user = newUser();
+        h.tg.sendText(user, String(nm));
+        await waitForText(h.tg, user.id, ["Видео: есть"]);
+        expect(h.cdn.requestsFor(nm).length).toBeLessThanOrEqual(250);
+    });
+
+    it("says 'not found' for an unknown article within the request budget (case 14)", async () => {
+        h.cdn.delayMs = 10;
+        const nm = freshNm();
+        const user = newUser();
+        h.cdn.peakInFlight = 0;
+        h.tg.sendText(user, String(nm));
+        const text = await waitForText(h.tg, user.id, ["не найден"], 20_000);
+        h.cdn.delayMs = 0;
+        expect(text).toContain(String(nm));
+        expect(h.tg.callsTo(user.id, "sendMessage").length).toBeGreaterThanOrEqual(2);
+        expect(h.cdn.requestsFor(nm).length).toBeLessThanOrEqual(250);
+        expect(h.cdn.peakInFlight).toBeLessThanOrEqual(20);
+        expect(h.cdn.peakInFlight).toBeGreaterThan(1);
+        const errors = await waitRows(h, user.id, "error");
+        expect(errors[0]).toEqual({ error_type: "product_not_found", message: `Товар ${nm} не найден` });
+    });
+
+    it("says WB is unavailable when the CDN only fails (case 15)", async () => {
+        const nm = freshNm();
+        h.cdn.fault(new RegExp(`/${nm}/`), { status: 503 });
+        const user = newUser();
+        h.tg.sendText(user, String(nm));
+        await waitForText(h.tg, user.id, ["Не удалось получить данные"], 20_000);
+        const errors = await waitRows(h, user.id, "error");
+        expect(errors[0]).toMatchObject({ error_type: "wb_api_error" });
+    });
+
+    it("says 'no photos' for a card with zero photos (10.2.4)", async () => {
+        const p = standardProduct({ photos: 1, card: { imt_name: "Пусто", media: { photo_count: 0 } } });
+        h.cdn.add(p);
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        await waitForText(h.tg, user.id, ["нет фото"]);
+    });
+
+    it("stops editing the card once a button is pressed during the video search (10.2.6)", async () => {
+        const p = standardProduct({ photos: 2 });
+        h.cdn.add(p);
+        h.cdn.fault(new RegExp(`videonme.*/${p.nm}/`), { delayMs: 1500 });
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        await waitForText(h.tg, user.id, ["ищем"]);
+        const cardId = cardMessageId(h.tg, user.id);
+        const pressedAt = Date.now();
+        h.tg.pressButton(user, `download:${p.nm}:photo`, cardId);
+        await h.tg.waitFor(() => h.tg.isDeleted(user.id, cardId), 15_000, "card deleted");
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        const lateSearchEdits = h.tg
+            .callsTo(user.id, "editMessageText")
+            .filter((c) => c.at > pressedAt && /ищем|Видео: есть|Видео: нет/.test(String(c.payload.text)));
+        expect(lateSearchEdits).toEqual([]);
+        expect(h.tg.callsTo(user.id, "sendMediaGroup")).toHaveLength(1);
+    });
+});
+
+async function waitRows(h: Harness, userId: number, type: string): Promise<unknown[]> {
+    for (let i = 0; i < 100; i++) {
+        const rows = await h.db!.query<{ event_data: unknown }>(
+            "SELECT event_data FROM shared.analytics_events WHERE telegram_id = $1 AND event_type = $2",
+            [userId, type],
+        );
+        if (rows.length > 0) return rows.map((r) => r.event_data);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return [];
+}

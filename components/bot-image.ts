@@ -1,0 +1,79 @@
+import * as docker from "@pulumi/docker";
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { BotConfig, StackConfig } from "./config";
+
+/** Relative to the project directory (Pulumi's working directory), so laptop and CI agree. */
+export const KNOWN_HOSTS_DIR = ".pulumi-ssh";
+
+/** The known_hosts line for the pinned host key (`[host]:port` when the port is not 22). */
+export function knownHostsLine(config: StackConfig): string | undefined {
+    if (config.hostKey === undefined) return undefined;
+    const host = config.sshPort === 22 ? config.host : `[${config.host}]:${config.sshPort}`;
+    return `${host} ${config.hostKey}`;
+}
+
+/** ssh options for the Docker CLI's ssh transport: only the pinned key is accepted. */
+export function dockerSshOpts(knownHostsFile: string): string[] {
+    return [
+        "-o", `UserKnownHostsFile=${knownHostsFile}`,
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", "BatchMode=yes",
+        "-o", "ConnectTimeout=15",
+    ];
+}
+
+/**
+ * The Docker provider for the VPS daemon over SSH (the key comes from ssh-agent). Writes the
+ * generated known_hosts file; `disableDockerDaemonCheck` lets a CI preview run without SSH.
+ */
+export function remoteDockerProvider(name: string, config: StackConfig, workDir = process.cwd()): docker.Provider {
+    const knownHostsFile = path.join(KNOWN_HOSTS_DIR, `${pulumi.getStack()}-known_hosts`);
+    const line = knownHostsLine(config);
+    if (line !== undefined) {
+        mkdirSync(path.join(workDir, KNOWN_HOSTS_DIR), { recursive: true, mode: 0o700 });
+        writeFileSync(path.join(workDir, knownHostsFile), `${line}\n`, { mode: 0o600 });
+    }
+    return new docker.Provider(name, {
+        host: `ssh://${config.sshUser}@${config.host}:${config.sshPort}`,
+        sshOpts: dockerSshOpts(knownHostsFile),
+        disableDockerDaemonCheck: true,
+    });
+}
+
+export interface BotImageArgs {
+    readonly bot: BotConfig;
+    readonly provider: docker.Provider;
+    /** Directory that `bot.buildContext` is relative to (the project root). */
+    readonly projectDir: string;
+}
+
+/** Builds a bot's image on the VPS daemon (no registry, no push); `imageId` is `sha256:...`. */
+export class BotImage extends pulumi.ComponentResource {
+    public readonly imageId: pulumi.Output<string>;
+
+    constructor(name: string, args: BotImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("timeweb:vps:BotImage", name, {}, opts);
+        const image = new docker.Image(
+            `${name}-image`,
+            {
+                imageName: `telegram-ecosystem/${args.bot.name}:managed`,
+                build: {
+                    context: path.resolve(args.projectDir, args.bot.buildContext),
+                    platform: "linux/amd64",
+                },
+                skipPush: true,
+                buildOnPreview: false,
+            },
+            {
+                parent: this,
+                provider: args.provider,
+                ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
+            },
+        );
+        // For a local image repoDigest is the image id; compose refers to the image by it.
+        this.imageId = image.repoDigest;
+        this.registerOutputs({ imageId: this.imageId });
+    }
+}

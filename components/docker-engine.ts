@@ -1,0 +1,25 @@
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostStepsArgs } from "./bootstrap";
+import { planGroups } from "./plan";
+import { placeholderRuntime } from "./runtime-values";
+import { createStepCommands } from "./step-commands";
+
+/** Docker Engine with the compose plugin and a daemon.json with log rotation and live-restore. */
+export class DockerEngine extends pulumi.ComponentResource {
+    public readonly commands: command.remote.Command[];
+
+    constructor(name: string, args: HostStepsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("timeweb:vps:DockerEngine", name, {}, opts);
+        // Docker steps never read runtime values, so the placeholder plan is the real one.
+        const steps = planGroups(args.config, placeholderRuntime(args.config)).docker;
+        this.commands = createStepCommands({
+            steps,
+            connection: args.connection,
+            namePrefix: name,
+            parent: this,
+            ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
+        });
+        this.registerOutputs({});
+    }
+}

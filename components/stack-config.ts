@@ -1,0 +1,70 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseStack, type StackConfig } from "./config";
+import type { OffsiteKeys } from "./operations-config";
+
+/** Secret config values, as secret Outputs read through `requireSecret*`. */
+export interface StackSecretOutputs {
+    readonly sshPrivateKey?: pulumi.Output<string>;
+    readonly botApiHash: pulumi.Output<string>;
+    readonly botTokens: pulumi.Output<Record<string, string>>;
+    readonly offsiteKeys?: pulumi.Output<OffsiteKeys>;
+}
+
+export interface LoadedStack {
+    readonly config: StackConfig;
+    readonly secrets: StackSecretOutputs;
+}
+
+/** Keys whose values are plain strings; every other key holds JSON (numbers, objects, lists). */
+const STRING_KEYS = new Set(["host", "sshUser", "sshPrivateKey", "hostKey", "timezone", "swapSize", "stackDir"]);
+
+/** The project's stack config as a plain object (`telegram-ecosystem:host` -> `host`). */
+export function readRawConfig(
+    all: Readonly<Record<string, string>> = pulumi.runtime.allConfig(),
+    project: string = pulumi.getProject(),
+): Record<string, unknown> {
+    const prefix = `${project}:`;
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, value] of Object.entries(all)) {
+        if (!fullKey.startsWith(prefix)) continue;
+        const key = fullKey.slice(prefix.length);
+        raw[key] = STRING_KEYS.has(key) ? value : parseJsonOrKeep(value);
+    }
+    return raw;
+}
+
+function parseJsonOrKeep(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value; // the schema then reports the key with its fix
+    }
+}
+
+/**
+ * Parses the whole stack config once, before any resource exists: throws one StackConfigError
+ * naming every bad key. `pulumi up` also needs the pinned host key.
+ */
+export function loadStack(): LoadedStack {
+    const { config, secrets } = parseStack(readRawConfig(), {
+        requireSecrets: true,
+        requireHostKey: !pulumi.runtime.isDryRun(),
+    });
+    const stackConfig = new pulumi.Config();
+    const bots = stackConfig.requireSecretObject<{ name: string; token: string }[]>("bots");
+    return {
+        config,
+        secrets: {
+            sshPrivateKey: stackConfig.getSecret("sshPrivateKey"),
+            botApiHash: stackConfig.requireSecretObject<{ apiHash: string }>("botApi").apply((api) => api.apiHash),
+            botTokens: bots.apply((list) => Object.fromEntries(list.map((bot) => [bot.name, bot.token]))),
+            ...(secrets.offsiteKeys === undefined
+                ? {}
+                : {
+                      offsiteKeys: stackConfig
+                          .requireSecretObject<{ s3: OffsiteKeys }>("backups")
+                          .apply(({ s3 }) => ({ accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey })),
+                  }),
+        },
+    };
+}

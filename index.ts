@@ -1,0 +1,52 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Bootstrap } from "./components/bootstrap";
+import { BotImage, remoteDockerProvider } from "./components/bot-image";
+import { ComposeStack } from "./components/compose-stack";
+import { sshConnection } from "./components/connection";
+import { DockerEngine } from "./components/docker-engine";
+import { operationsOutputs } from "./components/operations-plan";
+import { loadStack } from "./components/stack-config";
+
+// Composition root: config -> components -> outputs. Invalid config throws here, before any resource.
+const { config, secrets } = loadStack();
+const connection = sshConnection(config, secrets.sshPrivateKey);
+
+const bootstrap = new Bootstrap("host", { config, connection });
+const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [bootstrap] });
+
+const dockerProvider = remoteDockerProvider("vps-docker", config);
+const images = config.bots.map(
+    (bot) => new BotImage(bot.name, { bot, provider: dockerProvider, projectDir: __dirname }, { dependsOn: [engine] }),
+);
+const imageIds = Object.fromEntries(config.bots.map((bot, index) => [bot.name, images[index]!.imageId]));
+
+const stack = new ComposeStack(
+    "stack",
+    {
+        config,
+        connection,
+        botApiHash: secrets.botApiHash,
+        botTokens: secrets.botTokens,
+        botImages: imageIds,
+        ...(secrets.offsiteKeys === undefined ? {} : { offsiteKeys: secrets.offsiteKeys }),
+    },
+    { dependsOn: [engine, ...images] },
+);
+
+const ssh = `ssh -p ${config.sshPort} ${config.sshUser}@${config.host}`;
+export const host = config.host;
+export const sshCommand = ssh;
+export const stackDir = config.stackDir;
+export const services = stack.services;
+export const botImageIds = pulumi.all(imageIds);
+const operations = operationsOutputs(config);
+export const backupSchedule = operations.backupSchedule;
+export const backupFolder = operations.backupFolder;
+export const backupRetentionDays = operations.backupRetentionDays;
+export const monitorInterval = operations.monitorInterval;
+export const nextSteps = [
+    `Check the stack: ${ssh} 'cd ${config.stackDir} && docker compose ps'`,
+    `Follow a bot's log: ${ssh} 'cd ${config.stackDir} && docker compose logs -f --tail 100 <bot>'`,
+    "Rotate the Postgres password: bump postgres.passwordVersion, then pulumi up",
+    "Add a bot: append to `bots` (name, schema; token with --secret), then pulumi up",
+];

@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** How a secret input reaches a mock's newResource (pulumi-notes §9). */
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, unknown>;
+    readonly provider?: string;
+}
+
+export const PROJECT = "telegram-ecosystem";
+
+export function isSecretWrapper(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG_VALUE;
+}
+
+/** A deep copy with every secret replaced by "[secret]": what may be shown or stored in clear. */
+export function withoutSecrets(value: unknown): unknown {
+    if (isSecretWrapper(value)) return "[secret]";
+    if (Array.isArray(value)) return value.map(withoutSecrets);
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutSecrets(item)]));
+    }
+    return value;
+}
+
+/** Fake outputs of the provider resources the program uses. */
+function mockState(args: pulumi.runtime.MockResourceArgs, generatedPassword: string): Record<string, unknown> {
+    switch (args.type) {
+        case "random:index/randomPassword:RandomPassword":
+            // The engine would mark it secret; the mock must do so itself (pulumi-notes §9).
+            return { ...args.inputs, result: { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: generatedPassword } };
+        case "docker:index/image:Image":
+            return { ...args.inputs, repoDigest: `sha256:${"ab".repeat(32)}` };
+        case "command:remote:Command":
+            return { ...args.inputs, stdout: "UNCHANGED", stderr: "" };
+        default:
+            return args.inputs;
+    }
+}
+
+/**
+ * Sets the stack config (plain object with the stack's keys; listed keys are secret) and the
+ * mocks. Returns the list that every registered resource is appended to.
+ */
+export async function installMocks(options: {
+    config: Record<string, unknown>;
+    secretKeys: readonly string[];
+    generatedPassword: string;
+    preview?: boolean;
+}): Promise<RecordedResource[]> {
+    const recorded: RecordedResource[] = [];
+    const config = Object.fromEntries(
+        Object.entries(options.config).map(([key, value]) => [
+            `${PROJECT}:${key}`,
+            typeof value === "string" ? value : JSON.stringify(value),
+        ]),
+    );
+    pulumi.runtime.setAllConfig(config, options.secretKeys.map((key) => `${PROJECT}:${key}`));
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                recorded.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: args.inputs as Record<string, unknown>,
+                    ...(args.provider === undefined ? {} : { provider: args.provider }),
+                });
+                return { id: `${args.name}-id`, state: mockState(args, options.generatedPassword) };
+            },
+            call: (args) => args.inputs,
+        },
+        PROJECT,
+        "test",
+        options.preview ?? false,
+    );
+    return recorded;
+}
+
+/** Resolves an Output (mocks resolve them on the event loop). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+/** Waits until registrations settle (they are asynchronous even under mocks). */
+export async function settle(): Promise<void> {
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}

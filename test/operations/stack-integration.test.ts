@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { parseStack } from "../../components/config";
+import { planProvisioning } from "../../components/plan";
+import { placeholderRuntime } from "../../components/runtime-values";
+
+const BASE = {
+    host: "203.0.113.10",
+    botApi: { apiId: 12345 },
+    bots: [{ name: "mpcabinet-picture-bot", schema: "mpcabinet" }],
+};
+const S3 = { endpoint: "https://s3.twcstorage.ru", bucket: "team-backups" };
+
+describe("operations in the stack config and the provisioning plan", () => {
+    it("runs the operations steps last, after the compose stack is up", () => {
+        const { config } = parseStack(BASE, {});
+        const ids = planProvisioning(config, placeholderRuntime(config)).map((step) => step.id);
+        expect(ids.slice(-2)).toEqual(["operations-secrets", "operations"]);
+        expect(ids.findIndex((id) => id.includes("compose"))).toBeLessThan(ids.indexOf("operations-secrets"));
+    });
+
+    it("keeps the S3 keys out of the plain config and still plans a preview without them", () => {
+        const { config, secrets } = parseStack(
+            { ...BASE, backups: { s3: { ...S3, accessKeyId: "KEYID0001", secretAccessKey: "not-a-real-secret" } } },
+            { requireSecrets: false },
+        );
+        expect(JSON.stringify(config)).not.toContain("not-a-real-secret");
+        expect(secrets.offsiteKeys).toEqual({ accessKeyId: "KEYID0001", secretAccessKey: "not-a-real-secret" });
+        // Preview plans with placeholders: the scripts are the same as the real plan's.
+        const preview = planProvisioning(config, placeholderRuntime(config));
+        const real = planProvisioning(config, { ...placeholderRuntime(config), offsiteKeys: secrets.offsiteKeys! });
+        expect(preview.map((step) => step.script)).toEqual(real.map((step) => step.script));
+    });
+
+    it("rejects an unknown key in the operations blocks with the stack's error format", () => {
+        expect(() => parseStack({ ...BASE, monitor: { intervalMinutes: 5, alert: {} } }, {})).toThrow(
+            /monitor: unknown key\(s\) alert/,
+        );
+    });
+});

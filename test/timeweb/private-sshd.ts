@@ -1,0 +1,108 @@
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface SshdSettings {
+    /** Host key file name inside the work dir (generated on first use). */
+    readonly hostKey: string;
+    /** Banner text, or undefined for no banner. */
+    readonly banner?: string;
+    readonly passwordAuthentication: boolean;
+}
+
+/** A throwaway sshd on 127.0.0.1 with its own config and host keys; stop() kills it by PID. */
+export class PrivateSshd {
+    readonly dir = mkdtempSync(join(tmpdir(), "timeweb-sshd-"));
+    port = 0;
+    private child: ChildProcess | undefined;
+
+    /** `ssh-ed25519 AAAA...` of a host key file, generating it if needed. */
+    publicKey(name: string): string {
+        const path = join(this.dir, name);
+        try {
+            readFileSync(path);
+        } catch {
+            execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", path]);
+        }
+        return readFileSync(`${path}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
+    }
+
+    fingerprint(name: string): string {
+        return execFileSync(
+            "ssh-keygen",
+            ["-l", "-E", "sha256", "-f", join(this.dir, `${name}.pub`)],
+            { encoding: "utf8" },
+        ).split(" ")[1];
+    }
+
+    async start(settings: SshdSettings): Promise<void> {
+        await this.stop();
+        if (this.port === 0) this.port = await freePort();
+        this.publicKey(settings.hostKey);
+        const lines = [
+            `Port ${this.port}`,
+            "ListenAddress 127.0.0.1",
+            `HostKey ${join(this.dir, settings.hostKey)}`,
+            `PidFile ${join(this.dir, "sshd.pid")}`,
+            "UsePAM no",
+            "StrictModes no",
+            "PubkeyAuthentication yes",
+            `PasswordAuthentication ${settings.passwordAuthentication ? "yes" : "no"}`,
+            `KbdInteractiveAuthentication ${settings.passwordAuthentication ? "yes" : "no"}`,
+            "PermitRootLogin prohibit-password",
+            "AuthorizedKeysFile none",
+        ];
+        if (settings.banner !== undefined) {
+            writeFileSync(join(this.dir, "banner"), `${settings.banner}\n`);
+            lines.push(`Banner ${join(this.dir, "banner")}`);
+        }
+        const config = join(this.dir, "sshd_config");
+        writeFileSync(config, `${lines.join("\n")}\n`);
+        this.child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config], { stdio: "ignore" });
+        await waitForPort(this.port);
+    }
+
+    async stop(): Promise<void> {
+        const child = this.child;
+        this.child = undefined;
+        if (child === undefined || child.exitCode !== null) return;
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+    }
+
+    async destroy(): Promise<void> {
+        await this.stop();
+        rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const address = server.address();
+            server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+        });
+    });
+}
+
+async function waitForPort(port: number): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+        const open = await new Promise<boolean>((resolve) => {
+            const socket = new Socket();
+            socket.once("connect", () => {
+                socket.destroy();
+                resolve(true);
+            });
+            socket.once("error", () => resolve(false));
+            socket.connect(port, "127.0.0.1");
+        });
+        if (open) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`private sshd did not listen on 127.0.0.1:${port}`);
+}

@@ -1,0 +1,87 @@
+import { cpSync, mkdirSync, realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { imageRootfsMount, shareMount } from "./mounts";
+import { SshSession } from "./ssh";
+
+/**
+ * Local images for the test VPS, built inside the VPS's own Docker engine (the provisioning
+ * steps install it). Nothing is pulled from a registry: the bases are imported from the cached
+ * Debian root file systems, and node/npm come from the CI machine.
+ */
+export const localImages = {
+    base: "e2e/base:bookworm",
+    postgresRootfs: "e2e/postgres-rootfs:bookworm",
+    postgres: "e2e/postgres:15",
+    node: "e2e/node:20",
+    fakeBotApi: "e2e/fake-bot-api:1",
+    bot: "e2e/mpcabinet-picture-bot:local",
+} as const;
+
+const repoDir = resolve(__dirname, "../..");
+/** Build outputs and dependencies that a bot image build must not see. */
+const notInBotContext = new Set(["node_modules", "dist", "coverage"]);
+
+/**
+ * Copies the image build contexts into the share dir: the test images, this machine's node and
+ * npm, and the bot's directory (its Dockerfile is the real one).
+ */
+export function prepareImageContexts(shareDir: string): void {
+    mkdirSync(shareDir, { recursive: true });
+    cpSync(join(__dirname, "images"), shareDir, { recursive: true });
+    cpSync(join(repoDir, "bot"), join(shareDir, "bot"), {
+        recursive: true,
+        filter: (source) => !notInBotContext.has(source.split("/").at(-1) as string),
+    });
+    const nodeBinary = realpathSync(process.execPath);
+    cpSync(nodeBinary, join(shareDir, "node-base/node"));
+    const npmDir = resolve(dirname(nodeBinary), "../lib/node_modules/npm");
+    cpSync(npmDir, join(shareDir, "node-base/npm"), { recursive: true });
+}
+
+export interface BuiltImages {
+    /** Image id of the bot image, per bot name. */
+    readonly botImages: Record<string, string>;
+    readonly durationsMs: Record<string, number>;
+}
+
+async function timed(durations: Record<string, number>, name: string, action: () => Promise<unknown>) {
+    const started = Date.now();
+    await action();
+    durations[name] = Date.now() - started;
+}
+
+/** `docker build` with the classic builder: BuildKit would fetch its frontend from a registry. */
+function build(tag: string, context: string, buildArgs: Record<string, string>, dockerfile?: string) {
+    const args = Object.entries(buildArgs).map(([key, value]) => `--build-arg ${key}=${value}`);
+    const file = dockerfile ? ` -f ${dockerfile}` : "";
+    return `DOCKER_BUILDKIT=0 docker build -q ${args.join(" ")}${file} -t ${tag} ${context}`;
+}
+
+function importRootfs(name: string, tag: string) {
+    return `tar -C ${imageRootfsMount}/${name} --numeric-owner -c . | docker import - ${tag}`;
+}
+
+/** Builds every local image inside the VPS; the bot image from bot/Dockerfile. */
+export async function buildLocalImages(
+    session: SshSession,
+    botNames: readonly string[],
+): Promise<BuiltImages> {
+    const durationsMs: Record<string, number> = {};
+    const run = (command: string) => session.run(`set -euo pipefail; ${command}`);
+    await timed(durationsMs, "base", () => run(importRootfs("image-base", localImages.base)));
+    await timed(durationsMs, "postgres", async () => {
+        await run(importRootfs("image-postgres", localImages.postgresRootfs));
+        await run(build(localImages.postgres, `${shareMount}/postgres`,
+            { BASE_IMAGE: localImages.postgresRootfs }));
+    });
+    await timed(durationsMs, "node", () =>
+        run(build(localImages.node, `${shareMount}/node-base`, { BASE_IMAGE: localImages.base })));
+    await timed(durationsMs, "fake-bot-api", () =>
+        run(build(localImages.fakeBotApi, `${shareMount}/fake-bot-api`,
+            { NODE_IMAGE: localImages.node })));
+    await timed(durationsMs, "bot", () =>
+        run(build(localImages.bot, `${shareMount}/bot`, { NODE_IMAGE: localImages.node })));
+    const botId = (await run(`docker image inspect -f '{{.Id}}' ${localImages.bot}`)).trim();
+    const botImages = Object.fromEntries(botNames.map((name) => [name, botId]));
+    return { botImages, durationsMs };
+}
