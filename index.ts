@@ -7,7 +7,8 @@ import { DockerEngine } from "./components/docker-engine";
 import { operationsOutputs } from "./components/operations-plan";
 import { loadStack } from "./components/stack-config";
 
-// Composition root: config -> components -> outputs. Invalid config throws here, before any resource.
+// Composition root: config -> components -> outputs.
+// Invalid config throws here, before any resource exists.
 const { config, secrets } = loadStack();
 const connection = sshConnection(config, secrets.sshPrivateKey);
 
@@ -15,10 +16,13 @@ const bootstrap = new Bootstrap("host", { config, connection });
 const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [bootstrap] });
 
 const dockerProvider = remoteDockerProvider("vps-docker", config);
-const images = config.bots.map(
-    (bot) => new BotImage(bot.name, { bot, provider: dockerProvider, projectDir: __dirname }, { dependsOn: [engine] }),
+const images = config.bots.map((bot) => {
+    const args = { bot, provider: dockerProvider, projectDir: __dirname };
+    return new BotImage(bot.name, args, { dependsOn: [engine] });
+});
+const imageIds = Object.fromEntries(
+    config.bots.map((bot, index) => [bot.name, images[index]!.imageId]),
 );
-const imageIds = Object.fromEntries(config.bots.map((bot, index) => [bot.name, images[index]!.imageId]));
 
 const stack = new ComposeStack(
     "stack",

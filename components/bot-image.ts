@@ -17,10 +17,14 @@ export function knownHostsLine(config: StackConfig): string | undefined {
 /** ssh options for the Docker CLI's ssh transport: only the pinned key is accepted. */
 export function dockerSshOpts(knownHostsFile: string): string[] {
     return [
-        "-o", `UserKnownHostsFile=${knownHostsFile}`,
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", "BatchMode=yes",
-        "-o", "ConnectTimeout=15",
+        "-o",
+        `UserKnownHostsFile=${knownHostsFile}`,
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=15",
     ];
 }
 
@@ -28,7 +32,11 @@ export function dockerSshOpts(knownHostsFile: string): string[] {
  * The Docker provider for the VPS daemon over SSH (the key comes from ssh-agent). Writes the
  * generated known_hosts file; `disableDockerDaemonCheck` lets a CI preview run without SSH.
  */
-export function remoteDockerProvider(name: string, config: StackConfig, workDir = process.cwd()): docker.Provider {
+export function remoteDockerProvider(
+    name: string,
+    config: StackConfig,
+    workDir = process.cwd(),
+): docker.Provider {
     const knownHostsFile = path.join(KNOWN_HOSTS_DIR, `${pulumi.getStack()}-known_hosts`);
     const line = knownHostsLine(config);
     if (line !== undefined) {

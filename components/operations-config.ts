@@ -39,31 +39,38 @@ function wholeNumber(key: string, example: number, min: number, max: number) {
 
 function s3Schema(requireSecrets: boolean) {
     const secret = (key: string) => {
+        const fix = `pulumi config set --secret --path backups.s3.${key} <value>`;
         const shape = z.string().regex(S3_KEY, {
-            error: `must be the bucket's ${key} (printable, no quotes or backslashes): pulumi config set --secret --path backups.s3.${key} <value>`,
+            error: `must be the bucket's ${key} (printable, no quotes or backslashes): ${fix}`,
         });
         return requireSecrets
-            ? z.string({ error: `required (secret): pulumi config set --secret --path backups.s3.${key} <value>` }).pipe(shape)
+            ? z.string({ error: `required (secret): ${fix}` }).pipe(shape)
             : shape.optional();
     };
+    const endpointFix = `${SET_PATH} backups.s3.endpoint https://s3.twcstorage.ru`;
+    const bucketFix = `${SET_PATH} backups.s3.bucket <bucket name>`;
     return strict(
         {
             endpoint: z
-                .string({ error: `required: ${SET_PATH} backups.s3.endpoint https://s3.twcstorage.ru` })
+                .string({ error: `required: ${endpointFix}` })
                 .regex(/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/?$/, {
-                    error: `must be the endpoint's base URL without a path: ${SET_PATH} backups.s3.endpoint https://s3.twcstorage.ru`,
+                    error: `must be the endpoint's base URL without a path: ${endpointFix}`,
                 }),
             bucket: z
-                .string({ error: `required: ${SET_PATH} backups.s3.bucket <bucket name>` })
-                .regex(BUCKET, { error: `must be an S3 bucket name: ${SET_PATH} backups.s3.bucket <bucket name>` }),
+                .string({ error: `required: ${bucketFix}` })
+                .regex(BUCKET, { error: `must be an S3 bucket name: ${bucketFix}` }),
             region: z
                 .string()
-                .regex(/^[a-z0-9-]{2,32}$/, { error: `must be a region name: ${SET_PATH} backups.s3.region ru-1` })
+                .regex(/^[a-z0-9-]{2,32}$/, {
+                    error: `must be a region name: ${SET_PATH} backups.s3.region ru-1`,
+                })
                 .default("ru-1"),
             prefix: z
                 .string()
                 .regex(PREFIX, {
-                    error: `must be empty or folder names ending in "/": ${SET_PATH} backups.s3.prefix telegram-ecosystem/`,
+                    error:
+                        `must be empty or folder names ending in "/": ` +
+                        `${SET_PATH} backups.s3.prefix telegram-ecosystem/`,
                 })
                 .default("telegram-ecosystem/"),
             accessKeyId: secret("accessKeyId"),
@@ -78,7 +85,9 @@ function backupsSchema(requireSecrets: boolean) {
         {
             time: z
                 .string()
-                .regex(HH_MM, { error: `must be HH:MM in the stack's timezone: ${SET_PATH} backups.time 03:00` })
+                .regex(HH_MM, {
+                    error: `must be HH:MM in the stack's timezone: ${SET_PATH} backups.time 03:00`,
+                })
                 .default("03:00"),
             retentionDays: wholeNumber("backups.retentionDays", 7, 1, 3650),
             s3: s3Schema(requireSecrets).optional(),
@@ -96,33 +105,40 @@ const alertsSchema = strict(
             .transform(String)
             .pipe(
                 z.string().regex(CHAT_ID, {
-                    error: `must be a numeric chat id or @channelname: ${SET_PATH} monitor.alerts.chatId -1001234567890`,
+                    error:
+                        "must be a numeric chat id or @channelname: " +
+                        `${SET_PATH} monitor.alerts.chatId -1001234567890`,
                 }),
             ),
         bot: z
             .string()
             .regex(BOT_NAME, {
-                error: `must be the name of one of the bots: ${SET_PATH} monitor.alerts.bot mpcabinet-picture-bot`,
+                error:
+                    "must be the name of one of the bots: " +
+                    `${SET_PATH} monitor.alerts.bot mpcabinet-picture-bot`,
             })
             .optional(),
         apiBaseUrl: z
             .string()
             .regex(/^(local|https?:\/\/[^\s"\\]+[^/\s"\\])$/, {
-                error: `must be "local" (the stack's Bot API server) or a base URL like https://api.telegram.org: ${SET_PATH} monitor.alerts.apiBaseUrl local`,
+                error:
+                    `must be "local" (the stack's Bot API server) or a base URL like ` +
+                    `https://api.telegram.org: ${SET_PATH} monitor.alerts.apiBaseUrl local`,
             })
             .default("local"),
     },
     `${SET_PATH} monitor.alerts.chatId <admin chat id>`,
 );
 
+const INTERVAL_FIX = `${SET_PATH} monitor.intervalMinutes 5`;
 const monitorSchema = strict(
     {
         intervalMinutes: z
-            .number({ error: `must be a number of minutes: ${SET_PATH} monitor.intervalMinutes 5` })
-            .min(0.25, { error: `must be 0.25 (15 s) to 1440: ${SET_PATH} monitor.intervalMinutes 5` })
-            .max(1440, { error: `must be 0.25 (15 s) to 1440: ${SET_PATH} monitor.intervalMinutes 5` })
+            .number({ error: `must be a number of minutes: ${INTERVAL_FIX}` })
+            .min(0.25, { error: `must be 0.25 (15 s) to 1440: ${INTERVAL_FIX}` })
+            .max(1440, { error: `must be 0.25 (15 s) to 1440: ${INTERVAL_FIX}` })
             .refine((minutes) => Number.isInteger(minutes * 60), {
-                error: `must be a whole number of seconds: ${SET_PATH} monitor.intervalMinutes 5`,
+                error: `must be a whole number of seconds: ${INTERVAL_FIX}`,
             })
             .default(5),
         alerts: alertsSchema.optional(),
@@ -134,11 +150,15 @@ const journaldSchema = strict(
     {
         systemMaxUse: z
             .string()
-            .regex(JOURNAL_SIZE, { error: `must be a size like 200M: ${SET_PATH} journald.systemMaxUse 200M` })
+            .regex(JOURNAL_SIZE, {
+                error: `must be a size like 200M: ${SET_PATH} journald.systemMaxUse 200M`,
+            })
             .default("200M"),
         systemKeepFree: z
             .string()
-            .regex(JOURNAL_SIZE, { error: `must be a size like 1G: ${SET_PATH} journald.systemKeepFree 1G` })
+            .regex(JOURNAL_SIZE, {
+                error: `must be a size like 1G: ${SET_PATH} journald.systemKeepFree 1G`,
+            })
             .default("1G"),
     },
     `${SET_PATH} journald.systemMaxUse 200M`,
@@ -153,13 +173,14 @@ export function operationsConfigShape(requireSecrets: boolean) {
     };
 }
 
-type ParsedOperations = {
-    [K in keyof ReturnType<typeof operationsConfigShape>]: z.infer<ReturnType<typeof operationsConfigShape>[K]>;
-};
+type OperationsShape = ReturnType<typeof operationsConfigShape>;
+type ParsedOperations = { [K in keyof OperationsShape]: z.infer<OperationsShape[K]> };
 type ParsedS3 = NonNullable<ParsedOperations["backups"]["s3"]>;
 
 export type OffsiteConfig = Omit<ParsedS3, "accessKeyId" | "secretAccessKey">;
-export type BackupsConfig = Omit<ParsedOperations["backups"], "s3"> & { readonly s3?: OffsiteConfig };
+export type BackupsConfig = Omit<ParsedOperations["backups"], "s3"> & {
+    readonly s3?: OffsiteConfig;
+};
 export type MonitorConfig = ParsedOperations["monitor"];
 export type JournaldConfig = ParsedOperations["journald"];
 

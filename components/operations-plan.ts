@@ -22,7 +22,7 @@ const HEALTH_TIMEOUT_SECONDS = 600;
 
 /** Where the host side keeps its files; tests point these into a temporary directory. */
 export interface OperationsPaths {
-    /** Root-only env file with the S3 endpoint and keys; its presence turns the off-site copy on. */
+    /** Root-only env file with the S3 endpoint and keys; when present, backups go off-site. */
     readonly offsiteEnvFile: string;
     /** Root-only env file with the alert bot token and chat; its presence turns alerts on. */
     readonly alertEnvFile: string;
@@ -72,20 +72,23 @@ export function monitorIntervalSeconds(input: OperationsInput): number {
 
 /** What the stack outputs show about operations. */
 export function operationsOutputs(input: OperationsInput) {
+    const { time, retentionDays, s3 } = input.backups;
+    const onCalendar = backupOnCalendar(input);
     return {
-        backupSchedule: `daily at ${input.backups.time} ${input.timezone} (OnCalendar=${backupOnCalendar(input)})`,
+        backupSchedule: `daily at ${time} ${input.timezone} (OnCalendar=${onCalendar})`,
         backupFolder: backupDir(input),
-        backupRetentionDays: input.backups.retentionDays,
-        backupOffsite: input.backups.s3
-            ? `${input.backups.s3.endpoint.replace(/\/$/, "")}/${input.backups.s3.bucket}/${input.backups.s3.prefix}`
-            : "off",
+        backupRetentionDays: retentionDays,
+        backupOffsite: s3 ? `${s3.endpoint.replace(/\/$/, "")}/${s3.bucket}/${s3.prefix}` : "off",
         monitorInterval: `every ${monitorIntervalSeconds(input)} s`,
         monitorAlerts: input.monitor.alerts ? `chat ${input.monitor.alerts.chatId}` : "off",
     };
 }
 
 /** Every non-secret file the operations install, rendered. */
-export function operationsFiles(input: OperationsInput, paths: OperationsPaths = HOST_PATHS): HostFile[] {
+export function operationsFiles(
+    input: OperationsInput,
+    paths: OperationsPaths = HOST_PATHS,
+): HostFile[] {
     const scripts = `${input.stackDir}/scripts`;
     const common = { stack_dir: input.stackDir, compose_project: COMPOSE_PROJECT };
     const units = "etc/systemd/system";
@@ -126,7 +129,10 @@ export function operationsFiles(input: OperationsInput, paths: OperationsPaths =
             ...common,
             timeout_seconds: String(HEALTH_TIMEOUT_SECONDS),
         }),
-        unit("telegram-health.timer", { compose_project: COMPOSE_PROJECT, interval_seconds: interval }),
+        unit("telegram-health.timer", {
+            compose_project: COMPOSE_PROJECT,
+            interval_seconds: interval,
+        }),
         {
             path: "/etc/systemd/journald.conf.d/50-telegram-ecosystem.conf",
             mode: "0644",
@@ -142,19 +148,23 @@ export function operationsFiles(input: OperationsInput, paths: OperationsPaths =
     }
 
     function unit(name: string, vars: Record<string, string>): HostFile {
-        return { path: `/etc/systemd/system/${name}`, mode: "0644", content: render(`${units}/${name}`, vars) };
+        const content = render(`${units}/${name}`, vars);
+        return { path: `/etc/systemd/system/${name}`, mode: "0644", content };
     }
 }
 
 /** stdin of install-operations.sh: one "<mode> <path> <base64>" line per file. */
 export function encodeFileLines(files: readonly HostFile[]): string {
     return files
-        .map((file) => `${file.mode} ${file.path} ${Buffer.from(file.content).toString("base64")}\n`)
+        .map((file) => `${file.mode} ${file.path} ${toBase64(file.content)}\n`)
         .join("");
 }
 
 /** The env file that turns the off-site copy on, or undefined when no bucket is configured. */
-export function offsiteEnv(input: OperationsInput, keys: OffsiteKeys | undefined): string | undefined {
+export function offsiteEnv(
+    input: OperationsInput,
+    keys: OffsiteKeys | undefined,
+): string | undefined {
     const s3 = input.backups.s3;
     if (s3 === undefined) return undefined;
     if (keys === undefined) {
@@ -174,25 +184,35 @@ export function offsiteEnv(input: OperationsInput, keys: OffsiteKeys | undefined
 }
 
 /** The env file that turns alerts on, or undefined when no admin chat is configured. */
-export function alertEnv(input: OperationsInput, botTokens: Readonly<Record<string, string>>): string | undefined {
+export function alertEnv(
+    input: OperationsInput,
+    botTokens: Readonly<Record<string, string>>,
+): string | undefined {
     const alerts = input.monitor.alerts;
     if (alerts === undefined) return undefined;
     const botName = alerts.bot ?? input.bots[0]?.name;
     if (botName === undefined || !input.bots.some((bot) => bot.name === botName)) {
         throw new Error(
             `monitor.alerts.bot is "${botName ?? ""}", which is not one of the bots ` +
-                `(${input.bots.map((bot) => bot.name).join(", ")}): pulumi config set --path monitor.alerts.bot <bot name>`,
+                `(${input.bots.map((bot) => bot.name).join(", ")}): ` +
+                "pulumi config set --path monitor.alerts.bot <bot name>",
         );
     }
     const token = botTokens[botName];
     if (token === undefined) {
-        throw new Error(`no token for bot ${botName}, which sends the alerts: set bots[N].token for it`);
+        throw new Error(
+            `no token for bot ${botName}, which sends the alerts: set bots[N].token for it`,
+        );
     }
     return envLines({
         ALERT_BOT_TOKEN: token,
         ALERT_CHAT_ID: alerts.chatId,
         ALERT_API_BASE_URL: alerts.apiBaseUrl,
     });
+}
+
+function toBase64(text: string): string {
+    return Buffer.from(text).toString("base64");
 }
 
 function envLines(values: Readonly<Record<string, string>>): string {
@@ -210,7 +230,6 @@ export function planOperations(
     secrets: OperationsSecrets,
     paths: OperationsPaths = HOST_PATHS,
 ): Step[] {
-    const base64 = (text: string | undefined) => (text === undefined ? "" : Buffer.from(text).toString("base64"));
     const files = operationsFiles(input, paths);
     return [
         makeStep({
@@ -221,13 +240,14 @@ export function planOperations(
                 alert_env_file: paths.alertEnvFile,
             }),
             stdin:
-                `${base64(offsiteEnv(input, secrets.offsiteKeys))}\n` +
-                `${base64(alertEnv(input, secrets.botTokens))}\n`,
+                `${toBase64(offsiteEnv(input, secrets.offsiteKeys) ?? "")}\n` +
+                `${toBase64(alertEnv(input, secrets.botTokens) ?? "")}\n`,
             secret: true,
         }),
         makeStep({
             id: "operations",
-            description: "Daily Postgres backup and health monitor timers, journald cap, log rotation check",
+            description:
+                "Daily Postgres backup and health monitor timers, journald cap, log rotation check",
             script: render("scripts/install-operations.sh", {
                 timers: [BACKUP_TIMER, HEALTH_TIMER].join(" "),
                 on_calendar: backupOnCalendar(input),

@@ -21,7 +21,7 @@ export const STEP_GROUPS: readonly StepGroup[] = ["bootstrap", "docker", "stack"
 export interface PlanContext {
     readonly config: StackConfig;
     readonly runtime: RuntimeValues;
-    /** The steps planned so far (earlier concerns), e.g. to fold their triggers into a later one. */
+    /** Steps planned so far (earlier concerns), e.g. to fold their triggers into later ones. */
     readonly planned: readonly Step[];
 }
 
@@ -32,7 +32,8 @@ export interface PlanConcern {
     readonly plan: (context: PlanContext) => Step[];
 }
 
-const stackFiles = (planned: readonly Step[]) => planned.filter((step) => step.id.startsWith("stack-"));
+const stackFiles = (planned: readonly Step[]) =>
+    planned.filter((step) => step.id.startsWith("stack-"));
 
 /**
  * Every concern, in the order the steps run. Add a concern (backups, health monitor, ...) by
@@ -43,9 +44,17 @@ export const PLAN_CONCERNS: readonly PlanConcern[] = [
     { name: "base system", group: "bootstrap", plan: ({ config }) => planBaseSystem(config) },
     { name: "sshd", group: "bootstrap", plan: ({ config }) => planSshd(config) },
     { name: "firewall", group: "bootstrap", plan: ({ config }) => planFirewall(config) },
-    { name: "unattended upgrades", group: "bootstrap", plan: ({ config }) => planUnattendedUpgrades(config) },
+    {
+        name: "unattended upgrades",
+        group: "bootstrap",
+        plan: ({ config }) => planUnattendedUpgrades(config),
+    },
     { name: "docker engine", group: "docker", plan: ({ config }) => planDockerEngine(config) },
-    { name: "stack files", group: "stack", plan: ({ config, runtime }) => planStackFiles(config, runtime) },
+    {
+        name: "stack files",
+        group: "stack",
+        plan: ({ config, runtime }) => planStackFiles(config, runtime),
+    },
     {
         name: "database",
         group: "stack",
@@ -94,7 +103,9 @@ export function planProvisioning(config: StackConfig, runtime: RuntimeValues): S
 function assertUniqueIds(steps: readonly Step[]): void {
     const seen = new Set<string>();
     for (const step of steps) {
-        if (seen.has(step.id)) throw new Error(`duplicate step id ${step.id} in the provisioning plan`);
+        if (seen.has(step.id)) {
+            throw new Error(`duplicate step id ${step.id} in the provisioning plan`);
+        }
         seen.add(step.id);
     }
 }

@@ -62,7 +62,8 @@ function assertPlaceholdersInVariablesBlock(name: string, text: string): void {
         if (begin < 0 || end < begin || index <= begin || index >= end) {
             throw new Error(
                 `template ${name}: line ${index + 1} has a placeholder outside the variables ` +
-                    `block; move it into a variable between "${VARIABLES_BEGIN}" and "${VARIABLES_END}"`,
+                    `block; move it into a variable between "${VARIABLES_BEGIN}" and ` +
+                    `"${VARIABLES_END}"`,
             );
         }
     });

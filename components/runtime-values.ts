@@ -32,7 +32,12 @@ export function placeholderRuntime(config: StackConfig): RuntimeValues {
         botImages: perBot(`sha256:${"0".repeat(64)}`),
         ...(config.backups.s3 === undefined
             ? {}
-            : { offsiteKeys: { accessKeyId: "placeholderKeyId", secretAccessKey: "placeholderSecret" } }),
+            : {
+                  offsiteKeys: {
+                      accessKeyId: "placeholderKeyId",
+                      secretAccessKey: "placeholderSecret",
+                  },
+              }),
     };
 }
 
@@ -40,7 +45,9 @@ export function placeholderRuntime(config: StackConfig): RuntimeValues {
 export function checkRuntime(config: StackConfig, runtime: RuntimeValues): void {
     const problems: string[] = [];
     if (!PASSWORD.test(runtime.postgresPassword)) {
-        problems.push("postgresPassword must be 16-128 letters and digits (RandomPassword special: false)");
+        problems.push(
+            "postgresPassword must be 16-128 letters and digits (RandomPassword special: false)",
+        );
     }
     if (!API_HASH.test(runtime.botApiHash)) problems.push("botApiHash must be letters and digits");
     for (const bot of config.bots) {
@@ -54,6 +61,7 @@ export function checkRuntime(config: StackConfig, runtime: RuntimeValues): void 
         }
     }
     if (problems.length > 0) {
-        throw new Error(`invalid runtime values for the provisioning plan:\n  - ${problems.join("\n  - ")}`);
+        const list = problems.join("\n  - ");
+        throw new Error(`invalid runtime values for the provisioning plan:\n  - ${list}`);
     }
 }

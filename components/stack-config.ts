@@ -16,7 +16,15 @@ export interface LoadedStack {
 }
 
 /** Keys whose values are plain strings; every other key holds JSON (numbers, objects, lists). */
-const STRING_KEYS = new Set(["host", "sshUser", "sshPrivateKey", "hostKey", "timezone", "swapSize", "stackDir"]);
+const STRING_KEYS = new Set([
+    "host",
+    "sshUser",
+    "sshPrivateKey",
+    "hostKey",
+    "timezone",
+    "swapSize",
+    "stackDir",
+]);
 
 /** The project's stack config as a plain object (`telegram-ecosystem:host` -> `host`). */
 export function readRawConfig(
@@ -56,14 +64,21 @@ export function loadStack(): LoadedStack {
         config,
         secrets: {
             sshPrivateKey: stackConfig.getSecret("sshPrivateKey"),
-            botApiHash: stackConfig.requireSecretObject<{ apiHash: string }>("botApi").apply((api) => api.apiHash),
-            botTokens: bots.apply((list) => Object.fromEntries(list.map((bot) => [bot.name, bot.token]))),
+            botApiHash: stackConfig
+                .requireSecretObject<{ apiHash: string }>("botApi")
+                .apply((api) => api.apiHash),
+            botTokens: bots.apply((list) =>
+                Object.fromEntries(list.map((bot) => [bot.name, bot.token])),
+            ),
             ...(secrets.offsiteKeys === undefined
                 ? {}
                 : {
                       offsiteKeys: stackConfig
                           .requireSecretObject<{ s3: OffsiteKeys }>("backups")
-                          .apply(({ s3 }) => ({ accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey })),
+                          .apply(({ s3 }) => ({
+                              accessKeyId: s3.accessKeyId,
+                              secretAccessKey: s3.secretAccessKey,
+                          })),
                   }),
         },
     };

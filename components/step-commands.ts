@@ -16,23 +16,27 @@ export interface StepCommandsArgs {
     readonly namePrefix: string;
     readonly parent: pulumi.Resource;
     /** What the first step waits for; each later step waits for the one before it. */
-    readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>;
+    readonly dependsOn?: pulumi.ComponentResourceOptions["dependsOn"];
 }
 
 /** Fails when runtime values leaked into a script (scripts must be static for preview). */
 export function assertSameScripts(placeholder: readonly Step[], resolved: readonly Step[]): void {
     const ids = (steps: readonly Step[]) => steps.map((step) => step.id).join(",");
     if (ids(placeholder) !== ids(resolved)) {
-        throw new Error(`the plan's steps changed with runtime values: ${ids(placeholder)} vs ${ids(resolved)}`);
+        throw new Error(
+            `the plan's steps changed with runtime values: ${ids(placeholder)} vs ${ids(resolved)}`,
+        );
     }
     placeholder.forEach((step, index) => {
         if (resolved[index]?.script !== step.script) {
-            throw new Error(`step ${step.id}: its script depends on runtime values; move them into stdin`);
+            throw new Error(
+                `step ${step.id}: its script depends on runtime values; move them into stdin`,
+            );
         }
     });
 }
 
-/** stdin and trigger of step `index`; stdin of a non-secret step is unsecreted (it holds no secret). */
+/** stdin and trigger of step `index`; a non-secret step's stdin is unsecreted (it holds none). */
 export function resolveStepInputs(
     steps: readonly Step[],
     index: number,
@@ -41,7 +45,10 @@ export function resolveStepInputs(
     const step = steps[index];
     if (step === undefined) throw new Error(`no step at index ${index}`);
     if (resolved === undefined) {
-        return { ...(step.stdin === undefined ? {} : { stdin: step.stdin }), trigger: step.trigger };
+        return {
+            ...(step.stdin === undefined ? {} : { stdin: step.stdin }),
+            trigger: step.trigger,
+        };
     }
     const current = resolved.apply((all) => {
         assertSameScripts(steps, all);
@@ -49,7 +56,9 @@ export function resolveStepInputs(
     });
     const stdin = current.apply((s) => s.stdin ?? "");
     return {
-        ...(step.stdin === undefined ? {} : { stdin: step.secret ? stdin : pulumi.unsecret(stdin) }),
+        ...(step.stdin === undefined
+            ? {}
+            : { stdin: step.secret ? stdin : pulumi.unsecret(stdin) }),
         trigger: current.apply((s) => s.trigger),
     };
 }
@@ -78,7 +87,8 @@ export function stepCommandArgs(
 export function createStepCommands(args: StepCommandsArgs): command.remote.Command[] {
     const commands: command.remote.Command[] = [];
     args.steps.forEach((step, index) => {
-        const built = stepCommandArgs(step, resolveStepInputs(args.steps, index, args.resolved), args.connection);
+        const inputs = resolveStepInputs(args.steps, index, args.resolved);
+        const built = stepCommandArgs(step, inputs, args.connection);
         const previous = commands.at(-1);
         commands.push(
             new command.remote.Command(`${args.namePrefix}-${step.id}`, built.args, {

@@ -11,8 +11,8 @@ packages=(
     docker-compose
     # the test VPS: rootfs, boot, network, local images
     debootstrap systemd-container iproute2 iptables docker.io
-    # the bot: real ffmpeg and real Postgres
-    ffmpeg postgresql
+    # the bot: real ffmpeg and real Postgres (procps: the bot tests look for ffmpeg processes)
+    ffmpeg postgresql procps
     # scans from outside the VPS
     nmap
 )

@@ -8,12 +8,14 @@ import { Heartbeat } from "./heartbeat.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { Analytics } from "./services/analytics.js";
 import { Database, errorText } from "./services/db.js";
+import { AnalyticsServiceClient, GatewayClient } from "./services/ecosystem-services.js";
 import { ffmpegAvailable } from "./services/ffmpeg.js";
 import { MediaCache } from "./services/media-cache.js";
 import { MediaLookup } from "./services/media-lookup.js";
 import { TaskRegistry } from "./services/task-registry.js";
 import { TempFiles } from "./services/temp-files.js";
 import { VideoConverter } from "./services/video-converter.js";
+import { WbMediaService } from "./services/wb-media-service.js";
 import { configureApi } from "./telegram/api-setup.js";
 import { CardSearches } from "./telegram/card-searches.js";
 import { AnalyticsChannel } from "./telegram/channel.js";
@@ -30,7 +32,11 @@ export interface App {
 const POLL_TIMEOUT_SECONDS = 25;
 
 /** Wires the services, starts long polling and returns a handle to stop everything. */
-export async function startApp(config: Config, log: Logger): Promise<App> {
+export async function startApp(
+    config: Config,
+    log: Logger,
+    onFatal: (error: unknown) => void = () => undefined,
+): Promise<App> {
     log.info(
         config.apiRoot === config.cloudApiRoot
             ? "Using cloud Bot API"
@@ -38,18 +44,26 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     );
     const temp = new TempFiles(config.tempDir);
     const orphans = await temp.init();
-    if (orphans > 0) log.info({ orphans, dir: config.tempDir }, "removed temp files of a previous run");
+    if (orphans > 0)
+        log.info({ orphans, dir: config.tempDir }, "removed temp files of a previous run");
     if (!(await ffmpegAvailable(config.ffmpegPath))) {
         log.warn({ ffmpeg: config.ffmpegPath }, "ffmpeg not found: video downloads will fail");
     }
 
-    const db = config.databaseUrl ? new Database(config.databaseUrl, config.dbSchema, log) : undefined;
+    const db = config.databaseUrl
+        ? new Database(config.databaseUrl, config.dbSchema, log)
+        : undefined;
     if (!db) log.warn("DATABASE_URL not set: analytics off, caches in memory only");
     // Creates the schema early when the database is up; otherwise the first query will.
-    void db?.query("SELECT 1").catch((e: unknown) => log.warn({ err: errorText(e) }, "db not ready"));
+    void db
+        ?.query("SELECT 1")
+        .catch((e: unknown) => log.warn({ err: errorText(e) }, "db not ready"));
 
     const cache = new MediaCache(db, config.cacheTtlMs, config.videoNotFoundTtlMs, log);
-    const lookup = new MediaLookup({ ...config.cdn }, cache, log);
+    const mediaService = config.mediaService
+        ? new WbMediaService({ ...config.mediaService, allowedHosts: config.cdn.allowedHosts })
+        : undefined;
+    const lookup = new MediaLookup({ ...config.cdn }, cache, log, mediaService);
     const uploadApi = new Api(config.botToken, {
         apiRoot: config.apiRoot,
         timeoutSeconds: config.uploadTimeoutSeconds,
@@ -59,8 +73,12 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         config.analyticsEnabled && config.analyticsChannelId
             ? new AnalyticsChannel(uploadApi, config.analyticsChannelId, () => analytics, log)
             : undefined;
-    const analytics: Analytics = new Analytics(db, config.analyticsEnabled, log, (user) =>
-        channel?.notifyNewUser(user),
+    const analytics: Analytics = new Analytics(
+        db,
+        config.analyticsEnabled,
+        log,
+        (user) => channel?.notifyNewUser(user),
+        config.analyticsService && new AnalyticsServiceClient(config.analyticsService, log),
     );
     const tasks = new TaskRegistry(log);
     const deps: Deps = {
@@ -87,6 +105,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         messageLimiter: new RateLimiter(config.messageIntervalMs),
         callbackLimiter: new RateLimiter(config.callbackIntervalMs),
         busyUsers: new Set(),
+        gateway: config.gateway && new GatewayClient(config.gateway, log),
     };
 
     const heartbeat = new Heartbeat(config.heartbeatFile);
@@ -107,10 +126,18 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     log.info("Starting long polling...");
     const runner: RunnerHandle = run(bot, {
         runner: {
-            fetch: { timeout: POLL_TIMEOUT_SECONDS, allowed_updates: ["message", "callback_query"] },
+            fetch: {
+                timeout: POLL_TIMEOUT_SECONDS,
+                allowed_updates: ["message", "callback_query"],
+            },
             silent: true,
         },
         sink: { concurrency: 100 },
+    });
+    // 401 (token revoked) or 409 (a second poller) end polling for good: let the process exit.
+    void runner.task()?.catch((error: unknown) => {
+        log.fatal({ err: describe(error) }, "long polling stopped");
+        onFatal(error);
     });
     await heartbeat.beat();
     channel?.startSchedule();

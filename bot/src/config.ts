@@ -1,6 +1,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import type { ServiceEndpoint } from "./services/ecosystem-services.js";
 import { hostAllowed, parseAllowList } from "./services/host-allow-list.js";
 
 const CLOUD_API = "https://api.telegram.org";
@@ -20,7 +21,10 @@ const int = (fallback: number, min: number, max: number) =>
             if (v === undefined || v === "") return fallback;
             const n = Number(v);
             if (!Number.isInteger(n) || n < min || n > max) {
-                ctx.addIssue({ code: "custom", message: `must be an integer from ${min} to ${max}` });
+                ctx.addIssue({
+                    code: "custom",
+                    message: `must be an integer from ${min} to ${max}`,
+                });
                 return z.NEVER;
             }
             return n;
@@ -54,7 +58,7 @@ const schema = z.object({
     TELEGRAM_API_BASE_URL: httpUrl.optional(),
     TELEGRAM_API_LOCAL: bool(false),
     TELEGRAM_CLOUD_API_BASE_URL: httpUrl.default(CLOUD_API),
-    TELEGRAM_LOGOUT_FROM_CLOUD: bool(true),
+    TELEGRAM_LOGOUT_FROM_CLOUD: bool(false),
     TELEGRAM_UPLOAD_TIMEOUT_SECONDS: int(1800, 30, 7200),
     DATABASE_URL: z
         .string()
@@ -100,6 +104,16 @@ const schema = z.object({
     CACHE_TTL_HOURS: int(24 * 7, 1, 24 * 365),
     VIDEO_NOT_FOUND_TTL_SECONDS: int(3600, 1, 7 * 24 * 3600),
     HEARTBEAT_FILE: z.string().min(1).default(join(tmpdir(), "mpcabinet-bot.heartbeat")),
+    USE_GATEWAY: bool(false),
+    GATEWAY_URL: httpUrl.default("http://api-gateway:8000"),
+    GATEWAY_API_KEY: z.string().optional(),
+    GATEWAY_TIMEOUT: seconds(10, 1, 120),
+    USE_WB_MEDIA_SERVICE: bool(false),
+    WB_MEDIA_SERVICE_URL: httpUrl.default("http://wb-media-service:8013"),
+    WB_MEDIA_SERVICE_TIMEOUT: seconds(40, 1, 300),
+    USE_ANALYTICS_SERVICE: bool(false),
+    ANALYTICS_SERVICE_URL: httpUrl.default("http://analytics-service:8003"),
+    ANALYTICS_SERVICE_TIMEOUT: seconds(10, 1, 120),
 });
 
 type Env = z.output<typeof schema>;
@@ -140,6 +154,10 @@ export interface Config {
     cacheTtlMs: number;
     videoNotFoundTtlMs: number;
     heartbeatFile: string;
+    /** Optional ecosystem services (bot-spec 8.3-8.5); undefined = off. */
+    gateway?: ServiceEndpoint;
+    mediaService?: ServiceEndpoint;
+    analyticsService?: ServiceEndpoint;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -223,5 +241,14 @@ function toConfig(e: Env): Config {
         cacheTtlMs: e.CACHE_TTL_HOURS * 3600 * 1000,
         videoNotFoundTtlMs: e.VIDEO_NOT_FOUND_TTL_SECONDS * 1000,
         heartbeatFile: e.HEARTBEAT_FILE,
+        gateway: e.USE_GATEWAY
+            ? { url: e.GATEWAY_URL, timeoutMs: e.GATEWAY_TIMEOUT * 1000, apiKey: e.GATEWAY_API_KEY }
+            : undefined,
+        mediaService: e.USE_WB_MEDIA_SERVICE
+            ? { url: e.WB_MEDIA_SERVICE_URL, timeoutMs: e.WB_MEDIA_SERVICE_TIMEOUT * 1000 }
+            : undefined,
+        analyticsService: e.USE_ANALYTICS_SERVICE
+            ? { url: e.ANALYTICS_SERVICE_URL, timeoutMs: e.ANALYTICS_SERVICE_TIMEOUT * 1000 }
+            : undefined,
     };
 }

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { Analytics } from "./services/analytics.js";
+import type { GatewayClient } from "./services/ecosystem-services.js";
 import type { MediaCache } from "./services/media-cache.js";
 import type { MediaLookup } from "./services/media-lookup.js";
 import type { TaskRegistry } from "./services/task-registry.js";
@@ -26,6 +27,8 @@ export interface Deps {
     callbackLimiter: RateLimiter;
     /** Users with a download job queued or running. */
     busyUsers: Set<number>;
+    /** The optional API gateway that also registers users on /start. */
+    gateway?: GatewayClient;
 }
 
 export type BotContext = Context & { deps: Deps; log: Logger };

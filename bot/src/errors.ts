@@ -6,6 +6,14 @@ export class ProductNotFoundError extends Error {
     }
 }
 
+/** The media service called the article invalid (422). */
+export class InvalidArticleError extends Error {
+    constructor(readonly nm: string) {
+        super(`article ${nm} was rejected as invalid`);
+        this.name = "InvalidArticleError";
+    }
+}
+
 export class NoMediaError extends Error {
     constructor(
         readonly nm: string,

@@ -16,7 +16,7 @@ const log = createLogger(config.logLevel, [config.botToken, config.botToken.spli
 let app: App | undefined;
 let exiting = false;
 
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(signal: string, code = 0): Promise<void> {
     if (exiting) return;
     exiting = true;
     log.info({ signal }, "shutdown requested");
@@ -26,14 +26,14 @@ async function shutdown(signal: string): Promise<void> {
     }, SHUTDOWN_LIMIT_MS);
     force.unref();
     await app?.stop();
-    process.exit(0);
+    process.exit(code);
 }
 
 process.once("SIGTERM", () => void shutdown("SIGTERM"));
 process.once("SIGINT", () => void shutdown("SIGINT"));
 
 try {
-    app = await startApp(config, log);
+    app = await startApp(config, log, () => void shutdown("fatal polling error", 1));
     if (exiting) await app.stop();
 } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

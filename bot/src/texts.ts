@@ -92,9 +92,7 @@ export const texts = {
     videoFailedAfterPhotos: (reason: string) =>
         `⚠️ Фото отправлены, но видео отправить не удалось.\n${reason}`,
     newUser(user: { id: number; username?: string; firstName?: string }): string {
-        const name = user.username
-            ? `@${user.username}`
-            : (user.firstName ?? "без имени");
+        const name = user.username ? `@${user.username}` : (user.firstName ?? "без имени");
         return [
             "<b>🆕 Новый пользователь запустил бота</b>",
             `👤 ${escapeHtml(name)}`,

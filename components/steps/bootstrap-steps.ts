@@ -25,7 +25,9 @@ export function planOperatorKeys(config: StackConfig): Step[] {
         makeStep({
             id: "operator-keys",
             description: "operator public keys are authorised for root",
-            script: render("scripts/install-authorized-keys.sh", { keys_file: ROOT_AUTHORIZED_KEYS }),
+            script: render("scripts/install-authorized-keys.sh", {
+                keys_file: ROOT_AUTHORIZED_KEYS,
+            }),
             stdin: keys,
             secret: false,
         }),
@@ -70,7 +72,9 @@ export function planBaseSystem(config: StackConfig): Step[] {
 
 /** The sshd drop-in: extra options from config first (sshd keeps the first value it reads). */
 export function renderSshdDropIn(config: StackConfig): string {
-    const extras = Object.entries(config.sshd.extraOptions).map(([key, value]) => `${key} ${value}`);
+    const extras = Object.entries(config.sshd.extraOptions).map(
+        ([key, value]) => `${key} ${value}`,
+    );
     return render("etc/ssh/sshd_config.d/00-hardening.conf", {
         extra_options: extras.length > 0 ? extras.join("\n") : "# (none)",
         ssh_port: String(config.sshPort),

@@ -23,7 +23,10 @@ export function renderComposeFile(config: StackConfig, runtime: RuntimeValues): 
         }).trimEnd(),
     );
     const mounts = config.bots.map((bot) =>
-        render("opt/stack/bot-api-media-mount.yml", { name: bot.name, media_dir: mediaDir(bot) }).trimEnd(),
+        render("opt/stack/bot-api-media-mount.yml", {
+            name: bot.name,
+            media_dir: mediaDir(bot),
+        }).trimEnd(),
     );
     return render("opt/stack/docker-compose.yml", {
         postgres_image: q(config.postgres.image),
@@ -40,7 +43,9 @@ export function renderComposeFile(config: StackConfig, runtime: RuntimeValues): 
 
 export function renderInitSql(config: StackConfig): string {
     return render("opt/stack/postgres/init/01-init.sql", {
-        bot_schemas: config.bots.map((bot) => `CREATE SCHEMA IF NOT EXISTS ${bot.schema};`).join("\n"),
+        bot_schemas: config.bots
+            .map((bot) => `CREATE SCHEMA IF NOT EXISTS ${bot.schema};`)
+            .join("\n"),
     });
 }
 
@@ -57,15 +62,26 @@ export function renderBotEnv(config: StackConfig, runtime: RuntimeValues, bot: B
     });
 }
 
-function composeUp(id: string, description: string, config: StackConfig, services: string[], orphans: boolean, triggers: string[]): Step {
+interface ComposeUpArgs {
+    readonly id: string;
+    readonly description: string;
+    /** Services to start; empty for all. */
+    readonly services: readonly string[];
+    readonly removeOrphans: boolean;
+    /** What re-runs the step besides its script. */
+    readonly triggers: readonly string[];
+}
+
+function composeUp(config: StackConfig, args: ComposeUpArgs): Step {
     const script = render("scripts/compose-up.sh", {
         stack_dir: config.stackDir,
         project: COMPOSE_PROJECT,
-        services: services.join(" "),
-        remove_orphans: orphans ? "yes" : "no",
+        services: args.services.join(" "),
+        remove_orphans: args.removeOrphans ? "yes" : "no",
         timeout_seconds: String(HEALTH_TIMEOUT_SECONDS),
     });
-    return makeStep({ id, description, script, secret: false }, ...triggers);
+    const { id, description } = args;
+    return makeStep({ id, description, script, secret: false }, ...args.triggers);
 }
 
 /** Stack directories and every file of the stack (env files are secret). */
@@ -132,12 +148,18 @@ export function planStackFiles(config: StackConfig, runtime: RuntimeValues): Ste
                 api_hash: runtime.botApiHash,
             }),
         ),
-        ...config.bots.map((bot) => envFile(`stack-env-${bot.name}`, bot.name, renderBotEnv(config, runtime, bot))),
+        ...config.bots.map((bot) =>
+            envFile(`stack-env-${bot.name}`, bot.name, renderBotEnv(config, runtime, bot)),
+        ),
     ];
 }
 
 /** Postgres up and healthy, its password current, every bot schema present. */
-export function planDatabase(config: StackConfig, runtime: RuntimeValues, files: readonly Step[]): Step[] {
+export function planDatabase(
+    config: StackConfig,
+    runtime: RuntimeValues,
+    files: readonly Step[],
+): Step[] {
     const trigger = (id: string) => files.find((step) => step.id === id)?.trigger ?? "";
     const psqlVars = {
         stack_dir: config.stackDir,
@@ -146,10 +168,13 @@ export function planDatabase(config: StackConfig, runtime: RuntimeValues, files:
         pg_db: config.postgres.db,
     };
     return [
-        composeUp("stack-postgres-up", "postgres is running and healthy", config, ["postgres"], false, [
-            trigger("stack-compose-file"),
-            trigger("stack-env-postgres"),
-        ]),
+        composeUp(config, {
+            id: "stack-postgres-up",
+            description: "postgres is running and healthy",
+            services: ["postgres"],
+            removeOrphans: false,
+            triggers: [trigger("stack-compose-file"), trigger("stack-env-postgres")],
+        }),
         makeStep({
             id: "stack-postgres-password",
             description: "the postgres role has the current password",
@@ -174,16 +199,19 @@ export function planDatabase(config: StackConfig, runtime: RuntimeValues, files:
 }
 
 /** Every service up and healthy; re-run whenever a file or an image changes. */
-export function planComposeUp(config: StackConfig, runtime: RuntimeValues, files: readonly Step[]): Step[] {
+export function planComposeUp(
+    config: StackConfig,
+    runtime: RuntimeValues,
+    files: readonly Step[],
+): Step[] {
     const images = config.bots.map((bot) => runtime.botImages[bot.name] ?? "");
     return [
-        composeUp(
-            "stack-up",
-            "every service of the stack is up and healthy",
-            config,
-            [],
-            true,
-            [...files.map((step) => step.trigger), ...images],
-        ),
+        composeUp(config, {
+            id: "stack-up",
+            description: "every service of the stack is up and healthy",
+            services: [],
+            removeOrphans: true,
+            triggers: [...files.map((step) => step.trigger), ...images],
+        }),
     ];
 }

@@ -50,6 +50,8 @@ restart_sshd() {
     if uses_ssh_socket; then
         systemctl daemon-reload
         systemctl restart ssh.socket
+        # With Accept=no (Ubuntu) a running ssh.service holds the listener and the old config.
+        if systemctl is-active --quiet ssh.service; then systemctl restart ssh.service; fi
     elif systemctl cat ssh.service >/dev/null 2>&1; then
         systemctl restart ssh.service
     else

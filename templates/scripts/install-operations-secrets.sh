@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# managed by Pulumi from templates/scripts/install-operations-secrets.sh
+# Managed by Pulumi from templates/scripts/install-operations-secrets.sh.
 #
 # Writes the secret settings of the backups and the health monitor, root-only (0600):
 # stdin line 1 = base64 of the off-site (S3) env file, line 2 = base64 of the alert env file.

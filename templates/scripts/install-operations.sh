@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# managed by Pulumi from templates/scripts/install-operations.sh
+# Managed by Pulumi from templates/scripts/install-operations.sh.
 #
 # Installs the backup and health-monitor scripts, their systemd units and the journald size cap,
 # then activates them. stdin holds one line per file: "<mode> <absolute path> <base64 content>".
@@ -62,7 +62,8 @@ ensure_backup_dir() {
 # `local` rotates by default and journald is capped by our drop-in; json-file needs max-size.
 check_log_rotation() {
     local id config name driver
-    local format='{{.Name}} {{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config "max-size"}}'
+    local format='{{.Name}} {{.HostConfig.LogConfig.Type}}'
+    format+=' {{index .HostConfig.LogConfig.Config "max-size"}}'
     for id in $(docker ps -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT"); do
         config="$(docker inspect --format "$format" "$id")"
         name="${config%% *}"
@@ -70,10 +71,11 @@ check_log_rotation() {
         case "$driver" in
             local\ * | journald\ * | json-file\ [0-9]*) ;;
             json-file\ *)
-                die "container ${name#/} logs with json-file without max-size, so its log never" \
-                    "rotates; set log-opts max-size and max-file in /etc/docker/daemon.json," \
-                    "restart Docker and recreate the stack (docker compose up -d --force-recreate)" ;;
-            *) die "container ${name#/} uses log driver '$driver'; use json-file with max-size or local" ;;
+                die "container ${name#/} logs with json-file without max-size, so its log" \
+                    "never rotates; set log-opts max-size and max-file in" \
+                    "/etc/docker/daemon.json, restart Docker and recreate the containers" \
+                    "(docker compose up -d --force-recreate)" ;;
+            *) die "container ${name#/} logs with '$driver'; use json-file + max-size, or local" ;;
         esac
     done
 }

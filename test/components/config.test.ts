@@ -46,7 +46,10 @@ describe("parseStackConfig", () => {
         const { config, secrets } = parseStack(raw, { requireSecrets: true });
         expect(JSON.stringify(config)).not.toContain(TOKEN);
         expect(JSON.stringify(config)).not.toContain("abcdef0123456789abcdef");
-        expect(secrets).toEqual({ botApiHash: "abcdef0123456789abcdef", botTokens: { [BOT]: TOKEN } });
+        expect(secrets).toEqual({
+            botApiHash: "abcdef0123456789abcdef",
+            botTokens: { [BOT]: TOKEN },
+        });
     });
 
     it("lists every bad key at once, each with its fix, in one error", () => {
@@ -74,45 +77,135 @@ describe("parseStackConfig", () => {
     });
 
     it.each([
-        [{ bots: [{ name: "Bad_Name", schema: "mpcabinet" }] }, "bots[0].name: must be kebab-case (a-z, 0-9, -; 2-42 chars): pulumi config set --path 'bots[N].name' mpcabinet-picture-bot"],
-        [{ bots: [{ name: BOT, schema: "Mp-Cabinet" }] }, "bots[0].schema: must be a lower-case SQL identifier: pulumi config set --path 'bots[N].schema' mpcabinet"],
-        [{ bots: [{ name: BOT, schema: "a" }, { name: BOT, schema: "b" }] }, "bots[1].name: must be unique and not postgres or telegram-bot-api: choose another bot name"],
-        [{ bots: [{ name: BOT, schema: "shared" }] }, "bots[0].schema: must be unique and not shared or public: give every bot its own schema"],
-        [{ bots: [{ name: BOT, schema: "m", env: { BOT_TOKEN: "x" } }] }, "bots[0].env.BOT_TOKEN: is set by the stack itself; remove it from bots[N].env (BOT_TOKEN, TELEGRAM_API_BASE_URL, TELEGRAM_API_LOCAL, DATABASE_URL, DB_SCHEMA, HLS_MAX_VIDEO_SIZE_MB, HLS_TEMP_DIR)"],
-        [{ bots: [{ name: BOT, schema: "m", env: { lower: "x" } }] }, "bots[0].env.lower: env names must be UPPER_SNAKE_CASE"],
-        [{ bots: [{ name: BOT, schema: "m", env: { OK: "a$b" } }] }, "bots[0].env.OK: env values must be one line without quotes, $, ` or backslashes"],
-        [{ bots: [{ name: BOT, schema: "m", token: "not-a-token" }] }, "bots[0].token: must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[N].token' <token>"],
-        [{ sshUser: "deploy" }, "sshUser: only root is supported (the steps install packages and write /etc): pulumi config set sshUser root"],
-        [{ hostKey: "ecdsa-sha2-nistp256 AAAA" }, "hostKey: must be the server's ssh-ed25519 (or ssh-rsa) host key as `<type> <base64>`: npm run trust-host -- <host>"],
-        [{ operatorKeys: ["not a key"] }, "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)"],
-        [{ sshAllowFrom: [] }, "sshAllowFrom: must not be empty (that would lock SSH out): pulumi config set --path 'sshAllowFrom[0]' any"],
-        [{ sshAllowFrom: ["everyone"] }, "sshAllowFrom[0]: must be `any`, an IP address or a CIDR like 203.0.113.0/24"],
-        [{ timezone: "moscow" }, "timezone: must be an IANA zone like Europe/Moscow: pulumi config set timezone Europe/Moscow"],
-        [{ swapSize: "2GB" }, "swapSize: must be a size like 2G or 512M, or 0 for no swap: pulumi config set swapSize 2G"],
-        [{ stackDir: "opt/stack" }, "stackDir: must be an absolute path: pulumi config set stackDir /opt/telegram-ecosystem"],
-        [{ unattendedUpgrades: { rebootTime: "4am" } }, "unattendedUpgrades.rebootTime: must be HH:MM in the server's timezone: pulumi config set --path unattendedUpgrades.rebootTime 04:00"],
-        [{ docker: { logMaxFiles: 0 } }, "docker.logMaxFiles: must be 1 to 20: pulumi config set --path docker.logMaxFiles 3"],
-        [{ postgres: { image: "postgres:latest" } }, "postgres.image: must be pinned to an exact tag or digest (not :latest): pulumi config set --path postgres.image postgres:16.10-alpine"],
-        [{ postgres: { passwordVersion: 0 } }, "postgres.passwordVersion: must be 1 or more: pulumi config set --path postgres.passwordVersion 1"],
-        [{ botApi: { apiId: 1, image: "aiogram/telegram-bot-api" } }, "botApi.image: must be pinned to an exact tag or digest (not :latest): pulumi config set --path botApi.image aiogram/telegram-bot-api:9.2"],
-        [{ sshd: { extraOptions: { PasswordAuthentication: "yes" } } }, "sshd.extraOptions.PasswordAuthentication: is set by the hardening itself (keys-only login, sshPort, sftp) and cannot be overridden; remove it from sshd.extraOptions"],
-        [{ sshd: { extraOptions: { "Allow Users": "root" } } }, "sshd.extraOptions.Allow Users: sshd option names are single words like AllowTcpForwarding"],
-        [{ sshd: { extraOptions: { AllowUsers: "root\nPasswordAuthentication yes" } } }, "sshd.extraOptions.AllowUsers: sshd option values must be one line without '#'"],
-        [{ sshPrivateKey: "ssh-ed25519 AAAA" }, "sshPrivateKey: must be a PEM/OpenSSH private key: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519 (or unset it to use ssh-agent)"],
+        [
+            { bots: [{ name: "Bad_Name", schema: "mpcabinet" }] },
+            "bots[0].name: must be kebab-case (a-z, 0-9, -; 2-42 chars): pulumi config set --path 'bots[N].name' mpcabinet-picture-bot",
+        ],
+        [
+            { bots: [{ name: BOT, schema: "Mp-Cabinet" }] },
+            "bots[0].schema: must be a lower-case SQL identifier: pulumi config set --path 'bots[N].schema' mpcabinet",
+        ],
+        [
+            {
+                bots: [
+                    { name: BOT, schema: "a" },
+                    { name: BOT, schema: "b" },
+                ],
+            },
+            "bots[1].name: must be unique and not postgres or telegram-bot-api: choose another bot name",
+        ],
+        [
+            { bots: [{ name: BOT, schema: "shared" }] },
+            "bots[0].schema: must be unique and not shared or public: give every bot its own schema",
+        ],
+        [
+            { bots: [{ name: BOT, schema: "m", env: { BOT_TOKEN: "x" } }] },
+            "bots[0].env.BOT_TOKEN: is set by the stack itself; remove it from bots[N].env (BOT_TOKEN, TELEGRAM_API_BASE_URL, TELEGRAM_API_LOCAL, DATABASE_URL, DB_SCHEMA, HLS_MAX_VIDEO_SIZE_MB, HLS_TEMP_DIR)",
+        ],
+        [
+            { bots: [{ name: BOT, schema: "m", env: { lower: "x" } }] },
+            "bots[0].env.lower: env names must be UPPER_SNAKE_CASE",
+        ],
+        [
+            { bots: [{ name: BOT, schema: "m", env: { OK: "a$b" } }] },
+            "bots[0].env.OK: env values must be one line without quotes, $, ` or backslashes",
+        ],
+        [
+            { bots: [{ name: BOT, schema: "m", token: "not-a-token" }] },
+            "bots[0].token: must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[N].token' <token>",
+        ],
+        [
+            { sshUser: "deploy" },
+            "sshUser: only root is supported (the steps install packages and write /etc): pulumi config set sshUser root",
+        ],
+        [
+            { hostKey: "ecdsa-sha2-nistp256 AAAA" },
+            "hostKey: must be the server's ssh-ed25519 (or ssh-rsa) host key as `<type> <base64>`: npm run trust-host -- <host>",
+        ],
+        [
+            { operatorKeys: ["not a key"] },
+            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+        ],
+        [
+            { operatorKeys: ['ssh-ed25519 AAAA ok\ncommand="sh" ssh-ed25519 BBBB'] },
+            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+        ],
+        [
+            { sshAllowFrom: [] },
+            "sshAllowFrom: must not be empty (that would lock SSH out): pulumi config set --path 'sshAllowFrom[0]' any",
+        ],
+        [
+            { sshAllowFrom: ["everyone"] },
+            "sshAllowFrom[0]: must be `any`, an IP address or a CIDR like 203.0.113.0/24",
+        ],
+        [
+            { timezone: "moscow" },
+            "timezone: must be an IANA zone like Europe/Moscow: pulumi config set timezone Europe/Moscow",
+        ],
+        [
+            { swapSize: "2GB" },
+            "swapSize: must be a size like 2G or 512M, or 0 for no swap: pulumi config set swapSize 2G",
+        ],
+        [
+            { stackDir: "opt/stack" },
+            "stackDir: must be an absolute path: pulumi config set stackDir /opt/telegram-ecosystem",
+        ],
+        [
+            { unattendedUpgrades: { rebootTime: "4am" } },
+            "unattendedUpgrades.rebootTime: must be HH:MM in the server's timezone: pulumi config set --path unattendedUpgrades.rebootTime 04:00",
+        ],
+        [
+            { docker: { logMaxFiles: 0 } },
+            "docker.logMaxFiles: must be 1 to 20: pulumi config set --path docker.logMaxFiles 3",
+        ],
+        [
+            { postgres: { image: "postgres:latest" } },
+            "postgres.image: must be pinned to an exact tag or digest (not :latest): pulumi config set --path postgres.image postgres:16.10-alpine",
+        ],
+        [
+            { postgres: { passwordVersion: 0 } },
+            "postgres.passwordVersion: must be 1 or more: pulumi config set --path postgres.passwordVersion 1",
+        ],
+        [
+            { botApi: { apiId: 1, image: "aiogram/telegram-bot-api" } },
+            "botApi.image: must be pinned to an exact tag or digest (not :latest): pulumi config set --path botApi.image aiogram/telegram-bot-api:9.2",
+        ],
+        [
+            { sshd: { extraOptions: { PasswordAuthentication: "yes" } } },
+            "sshd.extraOptions.PasswordAuthentication: is set by the hardening itself (keys-only login, sshPort, sftp) and cannot be overridden; remove it from sshd.extraOptions",
+        ],
+        [
+            { sshd: { extraOptions: { "Allow Users": "root" } } },
+            "sshd.extraOptions.Allow Users: sshd option names are single words like AllowTcpForwarding",
+        ],
+        [
+            { sshd: { extraOptions: { AllowUsers: "root\nPasswordAuthentication yes" } } },
+            "sshd.extraOptions.AllowUsers: sshd option values must be one line without '#'",
+        ],
+        [
+            { sshPrivateKey: "ssh-ed25519 AAAA" },
+            "sshPrivateKey: must be a PEM/OpenSSH private key: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519 (or unset it to use ssh-agent)",
+        ],
     ])("reports %j with its documented message", (overrides, expected) => {
         expect(problems(rawConfig(overrides))).toEqual([expected]);
     });
 
     it("never echoes a secret value in an error", () => {
         const secret = "999:SECRET/looking";
-        const text = problems(rawConfig({ bots: [{ name: BOT, schema: "m", token: secret }] })).join("\n");
+        const text = problems(
+            rawConfig({ bots: [{ name: BOT, schema: "m", token: secret }] }),
+        ).join("\n");
         expect(text).toContain("bots[0].token");
         expect(text).not.toContain("SECRET");
     });
 
     it("accepts the documented extension blocks (operations, timeweb) and a valid operator key", () => {
         const config = parseStackConfig(
-            rawConfig({ operatorKeys: [fakePublicKey()], backups: { time: "02:30" }, timeweb: { createServer: false } }),
+            rawConfig({
+                operatorKeys: [fakePublicKey()],
+                backups: { time: "02:30" },
+                timeweb: { createServer: false },
+            }),
         );
         expect(config.backups.time).toBe("02:30");
         expect(config.operatorKeys).toHaveLength(1);
@@ -132,7 +225,13 @@ describe("readRawConfig", () => {
             },
             "telegram-ecosystem",
         );
-        expect(raw).toEqual({ host: "203.0.113.10", sshPort: 2222, timezone: "UTC", bots: [{ name: BOT, schema: "m" }], swapSize: "0" });
+        expect(raw).toEqual({
+            host: "203.0.113.10",
+            sshPort: 2222,
+            timezone: "UTC",
+            bots: [{ name: BOT, schema: "m" }],
+            swapSize: "0",
+        });
     });
 });
 
@@ -152,11 +251,16 @@ describe("Pulumi.yaml", () => {
     });
 
     it("has a prod stack file without secret values that parses with the stack schema", () => {
-        const prod = parse(readFileSync(path.join(__dirname, "../../Pulumi.prod.yaml"), "utf8")) as {
+        const prod = parse(
+            readFileSync(path.join(__dirname, "../../Pulumi.prod.yaml"), "utf8"),
+        ) as {
             config: Record<string, unknown>;
         };
         const raw = Object.fromEntries(
-            Object.entries(prod.config).map(([key, value]) => [key.replace("telegram-ecosystem:", ""), value]),
+            Object.entries(prod.config).map(([key, value]) => [
+                key.replace("telegram-ecosystem:", ""),
+                value,
+            ]),
         );
         expect(() => parseStackConfig(raw)).not.toThrow();
         expect(JSON.stringify(prod)).not.toMatch(/token|apiHash|secure/);

@@ -51,7 +51,11 @@ describe("planProvisioning", () => {
 
     it("never puts a runtime secret into a script, and marks every step whose stdin holds one", () => {
         const runtime = runtimeFor(config, "secretcheck");
-        const secrets = [runtime.postgresPassword, runtime.botApiHash, ...Object.values(runtime.botTokens)];
+        const secrets = [
+            runtime.postgresPassword,
+            runtime.botApiHash,
+            ...Object.values(runtime.botTokens),
+        ];
         for (const step of planProvisioning(config, runtime)) {
             for (const secret of secrets) {
                 expect(step.script, step.id).not.toContain(secret);
@@ -94,10 +98,18 @@ describe("planProvisioning", () => {
     it("changes only that bot's env trigger when only its token changes", () => {
         const two = twoBotConfig();
         const before = runtimeFor(two);
-        const after = { ...before, botTokens: { ...before.botTokens, [SECOND_BOT]: "999:FAKE-rotated-token-abcdefghijklmnop" } };
+        const after = {
+            ...before,
+            botTokens: {
+                ...before.botTokens,
+                [SECOND_BOT]: "999:FAKE-rotated-token-abcdefghijklmnop",
+            },
+        };
         const a = planProvisioning(two, before);
         const b = planProvisioning(two, after);
-        const changed = a.filter((step) => byId(b, step.id).trigger !== step.trigger).map((step) => step.id);
+        const changed = a
+            .filter((step) => byId(b, step.id).trigger !== step.trigger)
+            .map((step) => step.id);
         // stack-up re-runs because it covers every env file; no other bot's env file changes.
         expect(changed).toEqual([`stack-env-${SECOND_BOT}`, "stack-up"]);
     });
@@ -123,7 +135,16 @@ describe("planProvisioning", () => {
         );
         expect(compose.services.postgres?.image).toMatch(/^postgres:16\.\d+-alpine$/);
         expect(compose.services.postgres?.healthcheck).toMatchObject({
-            test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "telegram_admin", "-d", "telegram_ecosystem"],
+            test: [
+                "CMD",
+                "pg_isready",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "telegram_admin",
+                "-d",
+                "telegram_ecosystem",
+            ],
         });
         expect(Object.keys(compose.volumes)).toContain("postgres-data");
         expect(byId(plan, "stack-compose-file").stdin).not.toMatch(/^name:/m);
@@ -148,22 +169,32 @@ describe("planProvisioning", () => {
         const steps = planProvisioning(two, runtimeFor(two));
         expect(steps.map((s) => s.id)).toContain(`stack-env-${SECOND_BOT}`);
         expect(byId(steps, "stack-compose-file").stdin).toContain(`  ${SECOND_BOT}:\n`);
-        expect(byId(steps, "stack-bot-schemas").stdin).toContain("CREATE SCHEMA IF NOT EXISTS second_bot;");
-        expect(byId(steps, "stack-bot-schemas").script).toContain("SCHEMAS='shared mpcabinet second_bot'");
+        expect(byId(steps, "stack-bot-schemas").stdin).toContain(
+            "CREATE SCHEMA IF NOT EXISTS second_bot;",
+        );
+        expect(byId(steps, "stack-bot-schemas").script).toContain(
+            "SCHEMAS='shared mpcabinet second_bot'",
+        );
         expect(byId(steps, "stack-dirs").script).toContain(`BOT_NAMES='${BOT} ${SECOND_BOT}'`);
         expect(byId(steps, `stack-env-${SECOND_BOT}`).stdin).toContain("FEATURE_FLAG=on\n");
     });
 
     it("rejects runtime values it cannot render safely, without echoing them", () => {
         const bad = { ...runtimeFor(config), postgresPassword: "has space'quote" };
-        expect(() => planProvisioning(config, bad)).toThrow(/postgresPassword must be 16-128 letters and digits/);
+        expect(() => planProvisioning(config, bad)).toThrow(
+            /postgresPassword must be 16-128 letters and digits/,
+        );
         expect(() => planProvisioning(config, bad)).not.toThrow(/space/);
         const missing = { ...runtimeFor(config), botImages: {} };
         expect(() => planProvisioning(config, missing)).toThrow(`botImages["${BOT}"] is missing`);
     });
 
     it("refuses a plan with duplicate step ids", () => {
-        const concern = { name: "twice", group: "stack" as const, plan: () => [byId(plan, "stack-up")] };
+        const concern = {
+            name: "twice",
+            group: "stack" as const,
+            plan: () => [byId(plan, "stack-up")],
+        };
         expect(() => planGroups(config, runtimeFor(config), [concern, concern])).toThrow(
             "duplicate step id stack-up",
         );

@@ -17,7 +17,13 @@ beforeAll(async () => {
         config: {
             host: "203.0.113.10",
             botApi: { apiId: 1234567, apiHash: "fakeapihash0123456789abcdef0123" },
-            bots: [{ name: BOT, schema: "mpcabinet", token: "123456789:FAKE-test-token-abcdefghijklmnopqrs" }],
+            bots: [
+                {
+                    name: BOT,
+                    schema: "mpcabinet",
+                    token: "123456789:FAKE-test-token-abcdefghijklmnopqrs",
+                },
+            ],
         },
         secretKeys: ["botApi", "bots"],
         generatedPassword: "unused-in-preview",
@@ -33,10 +39,20 @@ afterAll(() => {
 });
 
 describe("the program in preview", () => {
-    it("plans every command with its script known, without a pinned host key", () => {
+    it("plans every command with its script known, without a pinned host key or built image", () => {
         const commands = resources.filter((r) => r.type === "command:remote:Command");
-        expect(commands.map((c) => c.name)).toContain("stack-stack-up");
-        for (const command of commands) expect(command.inputs.create, command.name).toMatch(/^#!\/usr\/bin\/env bash/);
+        expect(commands.map((c) => c.name)).toEqual(
+            expect.arrayContaining(["host-sshd-hardening", "stack-stack-up"]),
+        );
+        for (const command of commands)
+            expect(command.inputs.create, command.name).toMatch(/^#!\/usr\/bin\/env bash/);
+        // The stack's stdin waits for the password and the image: unknown in a first preview.
+        expect(commands.find((c) => c.name === "stack-stack-compose-file")?.inputs.stdin).toEqual({
+            __pulumiUnknown: true,
+        });
+        expect(commands.find((c) => c.name === "host-sshd-hardening")?.inputs.stdin).toContain(
+            "PasswordAuthentication no",
+        );
     });
 
     it("writes no known_hosts file when no host key is pinned", () => {

@@ -15,7 +15,9 @@ import { BOT, fakePublicKey } from "../helpers/stack-fixtures";
 
 // Records every Command with its options, so the test can read the dependsOn chain (the mock
 // monitor does not see resource options).
-const seen = vi.hoisted(() => ({ commands: [] as { name: string; resource: unknown; dependsOn: unknown }[] }));
+const seen = vi.hoisted(() => ({
+    commands: [] as { name: string; resource: unknown; dependsOn: unknown }[],
+}));
 vi.mock("@pulumi/command", async (importOriginal) => {
     const actual = await importOriginal<typeof import("@pulumi/command")>();
     class RecordingCommand extends actual.remote.Command {
@@ -95,13 +97,19 @@ describe("the program under mocks", () => {
         expect(index("engine-docker-daemon")).toBeLessThan(index("stack-stack-up"));
         seen.commands.forEach((command, i) => {
             const dependsOn = command.dependsOn as unknown[];
-            if (i === 0 || command.name.startsWith("engine-docker-install") || command.name === "stack-stack-dirs") return;
+            if (
+                i === 0 ||
+                command.name.startsWith("engine-docker-install") ||
+                command.name === "stack-stack-dirs"
+            )
+                return;
             expect(dependsOn, command.name).toEqual([seen.commands[i - 1]?.resource]);
         });
     });
 
     it("makes Docker wait for the bootstrap and the stack wait for Docker and the image", () => {
-        const first = (name: string) => seen.commands.find((c) => c.name === name)?.dependsOn as pulumi.Resource[];
+        const first = (name: string) =>
+            seen.commands.find((c) => c.name === name)?.dependsOn as pulumi.Resource[];
         const engineDeps = first("engine-docker-install");
         expect(engineDeps.map((r) => r.constructor.name)).toEqual(["Bootstrap"]);
         const stackDeps = first("stack-stack-dirs").map((r) => r.constructor.name);
@@ -111,20 +119,29 @@ describe("the program under mocks", () => {
     it("pins the host key on every command and never re-runs a step on a connection change", () => {
         for (const command of commands()) {
             const connection = command.inputs.connection as Record<string, unknown>;
-            const plain = (isSecretWrapper(connection) ? connection.value : connection) as Record<string, unknown>;
+            const plain = (isSecretWrapper(connection) ? connection.value : connection) as Record<
+                string,
+                unknown
+            >;
             expect(plain.hostKey, command.name).toBe(HOST_KEY);
             expect(plain.dialErrorLimit, command.name).toBeGreaterThan(0);
             expect(command.inputs.update, command.name).toBe("true");
             expect(command.inputs.addPreviousOutputInEnv, command.name).toBe(false);
             expect(command.inputs.delete, command.name).toBeUndefined();
             // Stack triggers derive from secret runtime values, so they stay secret in state.
-            const triggers = isSecretWrapper(command.inputs.triggers) ? command.inputs.triggers.value : command.inputs.triggers;
+            const triggers = isSecretWrapper(command.inputs.triggers)
+                ? command.inputs.triggers.value
+                : command.inputs.triggers;
             expect(triggers, command.name).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
         }
     });
 
     it("sends env files through secret stdin with logging off", () => {
-        for (const name of ["stack-stack-env-postgres", "stack-stack-env-telegram-bot-api", `stack-stack-env-${BOT}`]) {
+        for (const name of [
+            "stack-stack-env-postgres",
+            "stack-stack-env-telegram-bot-api",
+            `stack-stack-env-${BOT}`,
+        ]) {
             const command = byName(name);
             expect(isSecretWrapper(command.inputs.stdin), name).toBe(true);
             expect(command.inputs.logging, name).toBe("none");
@@ -162,7 +179,14 @@ describe("the program under mocks", () => {
 
     it("exports host, ssh command, stack dir, services, image ids and next steps, none secret", async () => {
         const exported: Record<string, unknown> = {};
-        for (const key of ["host", "sshCommand", "stackDir", "services", "botImageIds", "nextSteps"]) {
+        for (const key of [
+            "host",
+            "sshCommand",
+            "stackDir",
+            "services",
+            "botImageIds",
+            "nextSteps",
+        ]) {
             const value = program[key];
             if (pulumi.Output.isInstance(value)) {
                 expect(await pulumi.isSecret(value), key).toBe(false);

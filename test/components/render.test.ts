@@ -1,6 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { render, renderText, shellQuote, VARIABLES_BEGIN, VARIABLES_END } from "../../components/render";
+import {
+    render,
+    renderText,
+    shellQuote,
+    VARIABLES_BEGIN,
+    VARIABLES_END,
+} from "../../components/render";
 
 const script = (body: string) =>
     `#!/usr/bin/env bash\nset -euo pipefail\n${VARIABLES_BEGIN}\nVALUE={{ value }}\n${VARIABLES_END}\n${body}\n`;
@@ -13,7 +19,9 @@ describe("render", () => {
     });
 
     it("throws on a missing variable", () => {
-        expect(() => renderText("a.conf", "{{ a }} {{ b }}", { a: "1" })).toThrow("template a.conf: no value given for b");
+        expect(() => renderText("a.conf", "{{ a }} {{ b }}", { a: "1" })).toThrow(
+            "template a.conf: no value given for b",
+        );
     });
 
     it("throws on an unused variable", () => {
@@ -35,10 +43,14 @@ describe("render", () => {
         expect(() => renderText("t.sh", script("echo {{ value }}"), { value: "x" })).toThrow(
             /line 6 has a placeholder outside the variables block/,
         );
-        expect(() => renderText("t.sh", "echo {{ value }}\n", { value: "x" })).toThrow(/outside the variables block/);
+        expect(() => renderText("t.sh", "echo {{ value }}\n", { value: "x" })).toThrow(
+            /outside the variables block/,
+        );
     });
 
     it("reads templates from the templates/ tree", () => {
-        expect(render("opt/stack/project.env", { project: "p" })).toContain("COMPOSE_PROJECT_NAME=p\n");
+        expect(render("opt/stack/project.env", { project: "p" })).toContain(
+            "COMPOSE_PROJECT_NAME=p\n",
+        );
     });
 });

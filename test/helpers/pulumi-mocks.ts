@@ -14,7 +14,11 @@ export interface RecordedResource {
 export const PROJECT = "telegram-ecosystem";
 
 export function isSecretWrapper(value: unknown): value is { value: unknown } {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG_VALUE;
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG_VALUE
+    );
 }
 
 /** A deep copy with every secret replaced by "[secret]": what may be shown or stored in clear. */
@@ -22,17 +26,27 @@ export function withoutSecrets(value: unknown): unknown {
     if (isSecretWrapper(value)) return "[secret]";
     if (Array.isArray(value)) return value.map(withoutSecrets);
     if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutSecrets(item)]));
+        return Object.fromEntries(
+            Object.entries(value).map(([key, item]) => [key, withoutSecrets(item)]),
+        );
     }
     return value;
 }
 
-/** Fake outputs of the provider resources the program uses. */
-function mockState(args: pulumi.runtime.MockResourceArgs, generatedPassword: string): Record<string, unknown> {
+/** Fake outputs of the provider resources the program uses; in a first preview they are unknown. */
+function mockState(
+    args: pulumi.runtime.MockResourceArgs,
+    generatedPassword: string,
+    preview: boolean,
+): Record<string, unknown> {
+    if (preview) return args.inputs;
     switch (args.type) {
         case "random:index/randomPassword:RandomPassword":
             // The engine would mark it secret; the mock must do so itself (pulumi-notes §9).
-            return { ...args.inputs, result: { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: generatedPassword } };
+            return {
+                ...args.inputs,
+                result: { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: generatedPassword },
+            };
         case "docker:index/image:Image":
             return { ...args.inputs, repoDigest: `sha256:${"ab".repeat(32)}` };
         case "command:remote:Command":
@@ -59,7 +73,10 @@ export async function installMocks(options: {
             typeof value === "string" ? value : JSON.stringify(value),
         ]),
     );
-    pulumi.runtime.setAllConfig(config, options.secretKeys.map((key) => `${PROJECT}:${key}`));
+    pulumi.runtime.setAllConfig(
+        config,
+        options.secretKeys.map((key) => `${PROJECT}:${key}`),
+    );
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
@@ -69,7 +86,10 @@ export async function installMocks(options: {
                     inputs: args.inputs as Record<string, unknown>,
                     ...(args.provider === undefined ? {} : { provider: args.provider }),
                 });
-                return { id: `${args.name}-id`, state: mockState(args, options.generatedPassword) };
+                return {
+                    id: `${args.name}-id`,
+                    state: mockState(args, options.generatedPassword, options.preview ?? false),
+                };
             },
             call: (args) => args.inputs,
         },

@@ -50,7 +50,9 @@ export function runtimeFor(config: StackConfig, variant = "a"): RuntimeValues {
     return {
         postgresPassword: `FakePostgresPassword${variant}0123456789`,
         botApiHash: `fakeapihash${variant}0123456789abcdef`,
-        botTokens: perBot((_name, index) => `10000${index}:FAKE-token-${variant}-abcdefghijklmnopqrstuvw`),
+        botTokens: perBot(
+            (_name, index) => `10000${index}:FAKE-token-${variant}-abcdefghijklmnopqrstuvw`,
+        ),
         botImages: perBot((_name, index) => `sha256:${String(index).repeat(64)}`),
     };
 }

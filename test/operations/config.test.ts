@@ -4,18 +4,20 @@ import { parseOperationsConfig } from "../../components/operations-config";
 import { alertEnv, operationsOutputs, planOperations } from "../../components/operations-plan";
 import { BOT, operationsInput } from "./helpers/sandbox";
 
+const S3 = { endpoint: "https://x.test", bucket: "b-1" };
+
 function problems(raw: unknown, requireSecrets = false): string {
     try {
         parseOperationsConfig(raw, requireSecrets);
     } catch (error) {
-        if (error instanceof z.ZodError) return error.issues.map((issue) => issue.message).join("\n");
+        if (error instanceof z.ZodError) return error.issues.map((issue) => issue.message).join();
         return String(error);
     }
     throw new Error("expected the config to be rejected");
 }
 
 describe("operations config", () => {
-    it("defaults to a daily 03:00 backup kept 7 days, a 5-minute monitor and a 200M journal", () => {
+    it("defaults to a 03:00 backup kept 7 days, a 5-minute monitor and a 200M journal", () => {
         expect(parseOperationsConfig({}).config).toEqual({
             backups: { time: "03:00", retentionDays: 7 },
             monitor: { intervalMinutes: 5 },
@@ -26,7 +28,12 @@ describe("operations config", () => {
     it("splits the S3 keys off the plain config", () => {
         const { config, offsiteKeys } = parseOperationsConfig({
             backups: {
-                s3: { endpoint: "https://s3.twcstorage.ru", bucket: "my-bucket", accessKeyId: "KEYID123", secretAccessKey: "s3cr3t/x+y" },
+                s3: {
+                    endpoint: "https://s3.twcstorage.ru",
+                    bucket: "my-bucket",
+                    accessKeyId: "KEYID123",
+                    secretAccessKey: "s3cr3t/x+y",
+                },
             },
         });
         expect(config.backups.s3).toEqual({
@@ -40,7 +47,7 @@ describe("operations config", () => {
     });
 
     it("requires the S3 keys for a real run", () => {
-        const message = problems({ backups: { s3: { endpoint: "https://s3.twcstorage.ru", bucket: "my-bucket" } } }, true);
+        const message = problems({ backups: { s3: S3 } }, true);
         expect(message).toContain("pulumi config set --secret --path backups.s3.accessKeyId");
         expect(message).toContain("backups.s3.secretAccessKey");
     });
@@ -52,9 +59,9 @@ describe("operations config", () => {
         [{ backups: { retentionDays: 2.5 } }, "whole number"],
         [{ backups: { keep: 3 } }, "unknown key(s) keep"],
         [{ backups: { s3: { endpoint: "s3.twcstorage.ru", bucket: "b-1" } } }, "base URL"],
-        [{ backups: { s3: { endpoint: "https://s3.twcstorage.ru", bucket: "B" } } }, "S3 bucket name"],
-        [{ backups: { s3: { endpoint: "https://x.test", bucket: "b-1", prefix: "no-slash" } } }, 'ending in "/"'],
-        [{ backups: { s3: { endpoint: "https://x.test", bucket: "b-1", secretAccessKey: 'has"quote' } } }, "no quotes"],
+        [{ backups: { s3: { endpoint: "https://x.test", bucket: "B" } } }, "S3 bucket name"],
+        [{ backups: { s3: { ...S3, prefix: "no-slash" } } }, 'ending in "/"'],
+        [{ backups: { s3: { ...S3, secretAccessKey: 'has"quote' } } }, "no quotes"],
         [{ monitor: { intervalMinutes: 0.1 } }, "0.25 (15 s) to 1440"],
         [{ monitor: { intervalMinutes: 1.001 } }, "whole number of seconds"],
         [{ monitor: { alerts: { chatId: "admins" } } }, "numeric chat id"],
@@ -65,10 +72,8 @@ describe("operations config", () => {
     });
 
     it("accepts a numeric chat id, a @channel and a custom Bot API URL", () => {
-        expect(parseOperationsConfig({ monitor: { alerts: { chatId: -100123 } } }).config.monitor.alerts).toEqual({
-            chatId: "-100123",
-            apiBaseUrl: "local",
-        });
+        const numeric = parseOperationsConfig({ monitor: { alerts: { chatId: -100123 } } });
+        expect(numeric.config.monitor.alerts).toEqual({ chatId: "-100123", apiBaseUrl: "local" });
         const alerts = parseOperationsConfig({
             monitor: { alerts: { chatId: "@ops_channel", apiBaseUrl: "https://api.telegram.org" } },
         }).config.monitor.alerts;
@@ -79,20 +84,28 @@ describe("operations config", () => {
 describe("operations plan inputs and outputs", () => {
     it("sends alerts as the named bot, and refuses a bot that does not exist", () => {
         const input = operationsInput("/opt/x", { monitor: { alerts: { chatId: 5, bot: BOT } } });
-        expect(alertEnv(input, { [BOT]: "1:token" })).toBe("ALERT_BOT_TOKEN=1:token\nALERT_CHAT_ID=5\nALERT_API_BASE_URL=local\n");
-        const wrong = operationsInput("/opt/x", { monitor: { alerts: { chatId: 5, bot: "other-bot" } } });
-        expect(() => alertEnv(wrong, { [BOT]: "1:token" })).toThrow(/not one of the bots \(mpcabinet-picture-bot\)/);
+        expect(alertEnv(input, { [BOT]: "1:token" })).toBe(
+            "ALERT_BOT_TOKEN=1:token\nALERT_CHAT_ID=5\nALERT_API_BASE_URL=local\n",
+        );
+        const wrong = operationsInput("/x", { monitor: { alerts: { chatId: 5, bot: "other" } } });
+        expect(() => alertEnv(wrong, { [BOT]: "1:token" })).toThrow(
+            /"other", which is not one of the bots \(mpcabinet-picture-bot\)/,
+        );
         expect(() => alertEnv(input, {})).toThrow(/no token for bot mpcabinet-picture-bot/);
     });
 
     it("refuses an off-site bucket without keys instead of silently skipping the copy", () => {
-        const input = operationsInput("/opt/x", { backups: { s3: { endpoint: "https://x.test", bucket: "b-1" } } });
-        expect(() => planOperations(input, { botTokens: {} })).toThrow(/backups.s3 is set but its keys are missing/);
+        const input = operationsInput("/opt/x", { backups: { s3: S3 } });
+        expect(() => planOperations(input, { botTokens: {} })).toThrow(
+            /backups.s3 is set but its keys are missing/,
+        );
     });
 
     it("reruns a step when its config changes, and only then", () => {
         const triggers = (raw: unknown) =>
-            planOperations(operationsInput("/opt/x", raw), { botTokens: { [BOT]: "1:t" } }).map((step) => step.trigger);
+            planOperations(operationsInput("/opt/x", raw), { botTokens: { [BOT]: "1:t" } }).map(
+                (step) => step.trigger,
+            );
         expect(triggers({})).toEqual(triggers({}));
         expect(triggers({ backups: { time: "04:00" } })[1]).not.toBe(triggers({})[1]);
         expect(triggers({ monitor: { alerts: { chatId: 1 } } })[0]).not.toBe(triggers({})[0]);
@@ -100,7 +113,8 @@ describe("operations plan inputs and outputs", () => {
 
     it("shows the schedule, folder and interval as stack outputs", () => {
         expect(operationsOutputs(operationsInput("/opt/telegram-ecosystem"))).toEqual({
-            backupSchedule: "daily at 03:00 Europe/Moscow (OnCalendar=*-*-* 03:00:00 Europe/Moscow)",
+            backupSchedule:
+                "daily at 03:00 Europe/Moscow (OnCalendar=*-*-* 03:00:00 Europe/Moscow)",
             backupFolder: "/opt/telegram-ecosystem/backups",
             backupRetentionDays: 7,
             backupOffsite: "off",

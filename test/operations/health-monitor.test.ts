@@ -32,7 +32,8 @@ describe("health-monitor.sh with a fake docker and a loopback Bot API", () => {
     }
 
     const check = () => sandbox.run(sandbox.script("health-monitor.sh"));
-    const repairs = () => sandbox.dockerCalls().filter((call) => /^compose .* (up|restart|unpause|start) /.test(call));
+    const REPAIR = /^compose .* (up|restart|unpause|start) /;
+    const repairs = () => sandbox.dockerCalls().filter((call) => REPAIR.test(call));
 
     it("does nothing but look when every service is healthy", async () => {
         const result = await check();
@@ -43,7 +44,7 @@ describe("health-monitor.sh with a fake docker and a loopback Bot API", () => {
         expect(result.stderr).toContain("checked 3 services");
     });
 
-    it("restarts exactly the stopped service, alerts once per incident and sends one recovery", async () => {
+    it("restarts exactly the stopped service, alerts once and sends one recovery", async () => {
         sandbox.setService(BOT, "exited none");
         // After `up -d` the container first reports "starting" until its healthcheck passes.
         sandbox.setAfterRepair(BOT, "running starting");

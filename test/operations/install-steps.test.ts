@@ -18,7 +18,8 @@ describe("the operations steps, run on this machine with fake systemctl and dock
     /** The plan for a config, with /etc paths moved into the sandbox. */
     function plan(raw: unknown): { secrets: Step; install: Step } {
         const input = operationsInput(sandbox.stackDir, raw);
-        const [secrets, install] = planOperations(input, { botTokens: { [BOT]: TOKEN } }, sandbox.paths);
+        const secretValues = { botTokens: { [BOT]: TOKEN } };
+        const [secrets, install] = planOperations(input, secretValues, sandbox.paths);
         const files = operationsFiles(input, sandbox.paths).map((file) => ({
             ...file,
             path: file.path.startsWith("/etc/") ? path.join(sandbox.root, file.path) : file.path,
@@ -29,7 +30,7 @@ describe("the operations steps, run on this machine with fake systemctl and dock
     async function apply(step: Step) {
         const result = await sandbox.run("bash", ["-c", step.script], step.stdin);
         expect(result.code, result.stderr).toBe(0);
-        return { outcome: parseOutcome(result.stdout), stdout: result.stdout, stderr: result.stderr };
+        return { ...result, outcome: parseOutcome(result.stdout) };
     }
 
     const unit = (name: string) => path.join(sandbox.root, "etc/systemd/system", name);
@@ -65,9 +66,15 @@ describe("the operations steps, run on this machine with fake systemctl and dock
         const result = await apply(plan({ backups: { time: "04:30" } }).install);
 
         expect(result.outcome).toBe("CHANGED");
-        expect(readFileSync(unit("telegram-backup.timer"), "utf8")).toContain("OnCalendar=*-*-* 04:30:00 Europe/Moscow");
+        expect(readFileSync(unit("telegram-backup.timer"), "utf8")).toContain(
+            "OnCalendar=*-*-* 04:30:00 Europe/Moscow",
+        );
         const actions = sandbox.systemctlCalls().filter((call) => !call.startsWith("is-"));
-        expect(actions).toEqual(["daemon-reload", "restart telegram-backup.timer", "restart telegram-health.timer"]);
+        expect(actions).toEqual([
+            "daemon-reload",
+            "restart telegram-backup.timer",
+            "restart telegram-health.timer",
+        ]);
     });
 
     it("changes only the script when only the retention changes", async () => {
@@ -78,7 +85,8 @@ describe("the operations steps, run on this machine with fake systemctl and dock
 
         expect(result.outcome).toBe("CHANGED");
         expect(result.stdout).toContain(`installed ${sandbox.script("backup-postgres.sh")}`);
-        expect(readFileSync(sandbox.script("backup-postgres.sh"), "utf8")).toContain("readonly RETENTION_DAYS='14'");
+        const script = readFileSync(sandbox.script("backup-postgres.sh"), "utf8");
+        expect(script).toContain("readonly RETENTION_DAYS='14'");
         expect(sandbox.systemctlCalls().filter((call) => !call.startsWith("is-"))).toEqual([]);
     });
 
@@ -89,7 +97,9 @@ describe("the operations steps, run on this machine with fake systemctl and dock
         const result = await sandbox.run("bash", ["-c", install.script], install.stdin);
 
         expect(result.code).not.toBe(0);
-        expect(result.stderr).toContain(`container telegram-ecosystem-${BOT}-1 logs with json-file without max-size`);
+        expect(result.stderr).toContain(
+            `container telegram-ecosystem-${BOT}-1 logs with json-file without max-size`,
+        );
     });
 
     it("accepts the local log driver, which rotates by default", async () => {
@@ -110,17 +120,15 @@ describe("the operations steps, run on this machine with fake systemctl and dock
         expect(existsSync(unit("telegram-backup.timer"))).toBe(false);
     });
 
-    it("writes the secret files root-only, and removes them when the feature is turned off", async () => {
+    it("writes the secret files root-only, and removes them when turned off", async () => {
         // The keys are secrets: the stack passes them apart from the plain config.
         const input = operationsInput(sandbox.stackDir, {
             backups: { s3: { endpoint: "https://s3.example.test", bucket: "team-backups" } },
             monitor: { alerts: { chatId: -1001234567890 } },
         });
-        const [secrets] = planOperations(
-            input,
-            { botTokens: { [BOT]: TOKEN }, offsiteKeys: { accessKeyId: "TESTKEY0001", secretAccessKey: "test-secret-not-real" } },
-            sandbox.paths,
-        );
+        const offsiteKeys = { accessKeyId: "TESTKEY0001", secretAccessKey: "test-secret-not-real" };
+        const secretValues = { botTokens: { [BOT]: TOKEN }, offsiteKeys };
+        const [secrets] = planOperations(input, secretValues, sandbox.paths);
         expect(secrets!.secret).toBe(true);
 
         const first = await apply(secrets!);

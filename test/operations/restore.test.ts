@@ -36,13 +36,14 @@ describe("restore-postgres.sh against a real Postgres behind a fake docker", () 
             CREATE TABLE shared.created_after_backup (x int);`);
     }
 
-    it("brings back every table exactly (row counts and checksums) and restarts the bots", async () => {
+    it("brings back every table exactly (rows and checksums) and restarts the bots", async () => {
         const file = await backup();
         destroyData();
         expect(tableFingerprints(pg)).not.toEqual(original);
         sandbox.clearCalls();
 
-        const result = await sandbox.run(sandbox.script("restore-postgres.sh"), ["--yes", path.basename(file)]);
+        const script = sandbox.script("restore-postgres.sh");
+        const result = await sandbox.run(script, ["--yes", path.basename(file)]);
 
         expect(result.code, result.stderr).toBe(0);
         expect(tableFingerprints(pg)).toEqual(original);
@@ -143,11 +144,12 @@ describe("restore-postgres.sh against a real Postgres behind a fake docker", () 
         ]);
     });
 
-    it("waits while the health monitor (or another restore) holds the maintenance lock", async () => {
+    it("waits while the health monitor or another restore holds the lock", async () => {
         const holder = await holdLock(path.join(sandbox.paths.lockDir, "maintenance.lock"));
         try {
             const file = await backup();
-            const result = await sandbox.run("timeout", ["2", sandbox.script("restore-postgres.sh"), "--yes", file]);
+            const restore = sandbox.script("restore-postgres.sh");
+            const result = await sandbox.run("timeout", ["2", restore, "--yes", file]);
             // timeout(1) ends it while it waits for the lock: nothing was stopped.
             expect(result.code).toBe(124);
             expect(sandbox.dockerCalls().some((call) => / stop /.test(call))).toBe(false);

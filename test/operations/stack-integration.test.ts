@@ -15,24 +15,27 @@ describe("operations in the stack config and the provisioning plan", () => {
         const { config } = parseStack(BASE, {});
         const ids = planProvisioning(config, placeholderRuntime(config)).map((step) => step.id);
         expect(ids.slice(-2)).toEqual(["operations-secrets", "operations"]);
-        expect(ids.findIndex((id) => id.includes("compose"))).toBeLessThan(ids.indexOf("operations-secrets"));
+        const composeSteps = ids.filter((id) => id.endsWith("-up"));
+        expect(composeSteps.length).toBeGreaterThan(0);
+        const lastCompose = ids.indexOf(composeSteps.at(-1)!);
+        expect(lastCompose).toBeLessThan(ids.indexOf("operations-secrets"));
     });
 
     it("keeps the S3 keys out of the plain config and still plans a preview without them", () => {
-        const { config, secrets } = parseStack(
-            { ...BASE, backups: { s3: { ...S3, accessKeyId: "KEYID0001", secretAccessKey: "not-a-real-secret" } } },
-            { requireSecrets: false },
-        );
+        const keys = { accessKeyId: "KEYID0001", secretAccessKey: "not-a-real-secret" };
+        const raw = { ...BASE, backups: { s3: { ...S3, ...keys } } };
+        const { config, secrets } = parseStack(raw, {});
         expect(JSON.stringify(config)).not.toContain("not-a-real-secret");
-        expect(secrets.offsiteKeys).toEqual({ accessKeyId: "KEYID0001", secretAccessKey: "not-a-real-secret" });
+        expect(secrets.offsiteKeys).toEqual(keys);
         // Preview plans with placeholders: the scripts are the same as the real plan's.
         const preview = planProvisioning(config, placeholderRuntime(config));
-        const real = planProvisioning(config, { ...placeholderRuntime(config), offsiteKeys: secrets.offsiteKeys! });
+        const real = planProvisioning(config, { ...placeholderRuntime(config), offsiteKeys: keys });
         expect(preview.map((step) => step.script)).toEqual(real.map((step) => step.script));
     });
 
     it("rejects an unknown key in the operations blocks with the stack's error format", () => {
-        expect(() => parseStack({ ...BASE, monitor: { intervalMinutes: 5, alert: {} } }, {})).toThrow(
+        const typo = { ...BASE, monitor: { intervalMinutes: 5, alert: {} } };
+        expect(() => parseStack(typo, {})).toThrow(
             /monitor: unknown key\(s\) alert/,
         );
     });

@@ -3,13 +3,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { HOST_PATHS, operationsFiles, planOperations } from "../../components/operations-plan";
+import {
+    HOST_PATHS,
+    HostFile,
+    operationsFiles,
+    planOperations,
+} from "../../components/operations-plan";
 import { BOT, operationsInput } from "./helpers/sandbox";
 
 const TOKEN = "123456:TEST-token-not-real_abcdefghijklmnop";
 const S3_KEYS = { accessKeyId: "TESTKEY0001", secretAccessKey: "test-secret-not-real" };
+const S3_ENDPOINT = "https://s3.test";
 const FULL_CONFIG = {
-    backups: { time: "02:15", retentionDays: 10, s3: { endpoint: "https://s3.example.test", bucket: "b-1" } },
+    backups: { time: "02:15", retentionDays: 10, s3: { endpoint: S3_ENDPOINT, bucket: "b-1" } },
     monitor: { intervalMinutes: 2, alerts: { chatId: "-100987" } },
 };
 
@@ -23,8 +29,9 @@ describe("rendered operations files", () => {
         offsiteKeys: S3_KEYS,
     });
 
+    const isScript = (file: HostFile) => file.path.endsWith(".sh");
     const shellFiles = [
-        ...defaults.filter((file) => file.path.endsWith(".sh")).map((file) => ({ name: file.path, text: file.content })),
+        ...defaults.filter(isScript).map((file) => ({ name: file.path, text: file.content })),
         ...steps.map((step) => ({ name: `step ${step.id}`, text: step.script })),
     ];
 
@@ -39,13 +46,18 @@ describe("rendered operations files", () => {
     });
 
     it("the fakes used by these tests pass shellcheck too", () => {
-        const helpers = ["fake-docker.sh", "fake-systemctl.sh"].map((name) => path.join(__dirname, "helpers", name));
-        const lint = spawnSync("shellcheck", helpers, { encoding: "utf8" });
+        const helpers = ["fake-docker.sh", "fake-systemctl.sh"];
+        const lint = spawnSync("shellcheck", helpers, {
+            cwd: path.join(__dirname, "helpers"),
+            encoding: "utf8",
+        });
         expect(lint.stdout + lint.stderr).toBe("");
     });
 
-    it.each(defaults.filter((file) => !file.path.endsWith(".sh")))("$path matches its golden file", async (file) => {
-        await expect(file.content).toMatchFileSnapshot(path.join("golden", path.basename(file.path)));
+    const otherFiles = defaults.filter((file) => !isScript(file));
+    it.each(otherFiles)("$path matches its golden file", async (file) => {
+        const golden = path.join("golden", path.basename(file.path));
+        await expect(file.content).toMatchFileSnapshot(golden);
     });
 
     it("units pass systemd-analyze verify", () => {
@@ -55,7 +67,9 @@ describe("rendered operations files", () => {
         mkdirSync(unitDir, { recursive: true });
         const units: string[] = [];
         for (const file of operationsFiles(operationsInput(stackDir, FULL_CONFIG))) {
-            const target = file.path.startsWith(stackDir) ? file.path : path.join(unitDir, path.basename(file.path));
+            const target = file.path.startsWith(stackDir)
+                ? file.path
+                : path.join(unitDir, path.basename(file.path));
             mkdirSync(path.dirname(target), { recursive: true });
             writeFileSync(target, file.content, { mode: Number.parseInt(file.mode, 8) });
             if (/\.(service|timer)$/.test(target)) units.push(target);
@@ -78,10 +92,11 @@ describe("rendered operations files", () => {
     });
 
     it("renders the monitor interval in seconds, and short intervals too", () => {
-        const timer = (minutes: number) =>
-            operationsFiles(operationsInput("/opt/x", { monitor: { intervalMinutes: minutes } })).find((file) =>
-                file.path.endsWith("telegram-health.timer"),
-            )!.content;
+        const timer = (minutes: number) => {
+            const input = operationsInput("/opt/x", { monitor: { intervalMinutes: minutes } });
+            const files = operationsFiles(input);
+            return files.find((file) => file.path.endsWith("health.timer"))!.content;
+        };
         expect(timer(5)).toContain("OnUnitActiveSec=300s");
         expect(timer(0.25)).toContain("OnUnitActiveSec=15s");
         expect(timer(0.25)).toContain("OnBootSec=15s");
@@ -97,7 +112,9 @@ describe("rendered operations files", () => {
         expect(secretStep!.id).toBe("operations-secrets");
         expect(secretStep!.secret).toBe(true);
         expect(installStep!.secret).toBe(false);
-        const [offsite, alert] = secretStep!.stdin!.split("\n").map((line) => Buffer.from(line, "base64").toString());
+        const [offsite, alert] = secretStep!
+            .stdin!.split("\n")
+            .map((line) => Buffer.from(line, "base64").toString());
         expect(offsite).toContain(`S3_SECRET_ACCESS_KEY=${S3_KEYS.secretAccessKey}\n`);
         expect(alert).toContain(`ALERT_BOT_TOKEN=${TOKEN}\n`);
     });

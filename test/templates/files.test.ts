@@ -51,7 +51,9 @@ const DCLINT_SCHEMA_ONLY = {
 describe("docker-compose.yml", () => {
     it("validates with docker-compose v1 `config -q` (the Debian test VPS's compose)", () => {
         const dir = stackDir(stdinOf("stack-compose-file"));
-        const result = run("docker-compose", ["-f", "docker-compose.yml", "config", "-q"], { cwd: dir });
+        const result = run("docker-compose", ["-f", "docker-compose.yml", "config", "-q"], {
+            cwd: dir,
+        });
         expect(result.stderr).toBe("");
         expect(result.status).toBe(0);
     });
@@ -66,9 +68,15 @@ describe("docker-compose.yml", () => {
     });
 
     it("is rejected by the validator when broken (the check can fail)", () => {
-        const broken = stdinOf("stack-compose-file").replace("condition: service_healthy", "condition: when_ready");
+        const broken = stdinOf("stack-compose-file").replace(
+            "condition: service_healthy",
+            "condition: when_ready",
+        );
         const dir = stackDir(broken);
-        expect(run("docker-compose", ["-f", "docker-compose.yml", "config", "-q"], { cwd: dir }).status).not.toBe(0);
+        expect(
+            run("docker-compose", ["-f", "docker-compose.yml", "config", "-q"], { cwd: dir })
+                .status,
+        ).not.toBe(0);
     });
 });
 
@@ -91,7 +99,8 @@ function sshdConfig(dropInDir: string): string {
 
 function dropInDir(files: Record<string, string>): string {
     const dir = mkdtempSync(path.join(scratch, "sshd_config.d-"));
-    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+    for (const [name, content] of Object.entries(files))
+        writeFileSync(path.join(dir, name), content);
     return dir;
 }
 
@@ -123,7 +132,9 @@ describe("sshd drop-in", () => {
     });
 
     it("puts extra options first, and an invalid one makes `sshd -t` fail (the e2e rollback case)", () => {
-        const good = stackConfig({ sshd: { extraOptions: { AllowTcpForwarding: "local", AllowUsers: "root" } } });
+        const good = stackConfig({
+            sshd: { extraOptions: { AllowTcpForwarding: "local", AllowUsers: "root" } },
+        });
         const goodFile = sshdConfig(dropInDir({ "00-hardening.conf": renderSshdDropIn(good) }));
         expect(run("/usr/sbin/sshd", ["-t", "-f", goodFile]).status).toBe(0);
         const effective = run("/usr/sbin/sshd", ["-T", "-f", goodFile]).stdout.split("\n");
@@ -134,6 +145,38 @@ describe("sshd drop-in", () => {
         const result = run("/usr/sbin/sshd", ["-t", "-f", badFile]);
         expect(result.status).not.toBe(0);
         expect(result.stderr).toMatch(/Bad configuration option: NoSuchOption/);
+    });
+});
+
+describe("sysctl baseline", () => {
+    // /etc/ufw/sysctl.conf as shipped by ufw 0.36 (Debian 12, Ubuntu 24.04); UFW re-applies it on
+    // every reload, so a baseline key with another value would flip back and forth between runs.
+    const UFW_SYSCTL: Record<string, string> = {
+        "net.ipv4.conf.all.accept_redirects": "0",
+        "net.ipv4.conf.default.accept_redirects": "0",
+        "net.ipv6.conf.all.accept_redirects": "0",
+        "net.ipv6.conf.default.accept_redirects": "0",
+        "net.ipv4.icmp_echo_ignore_broadcasts": "1",
+        "net.ipv4.icmp_ignore_bogus_error_responses": "1",
+        "net.ipv4.icmp_echo_ignore_all": "0",
+        "net.ipv4.conf.all.log_martians": "0",
+        "net.ipv4.conf.default.log_martians": "0",
+    };
+    const baseline = Object.fromEntries(
+        stdinOf("sysctl")
+            .split("\n")
+            .filter((line) => /^[a-z]/.test(line))
+            .map((line) => line.split("=").map((part) => part.trim())),
+    ) as Record<string, string>;
+
+    it("keeps IP forwarding on for Docker", () => {
+        expect(baseline["net.ipv4.ip_forward"]).toBe("1");
+    });
+
+    it("agrees with UFW's own sysctl settings on every shared key", () => {
+        for (const [key, value] of Object.entries(baseline)) {
+            if (key in UFW_SYSCTL) expect(value, key).toBe(UFW_SYSCTL[key]);
+        }
     });
 });
 
@@ -149,7 +192,10 @@ describe("golden files", () => {
         ["01-init.sql", () => singleStdin("stack-init-sql")],
         [`${BOT}.env`, () => singleStdin(`stack-env-${BOT}`)],
         ["postgres.env", () => singleStdin("stack-env-postgres")],
-        ["52unattended-upgrades-telegram-ecosystem", () => singleStdin("unattended-upgrades-policy")],
+        [
+            "52unattended-upgrades-telegram-ecosystem",
+            () => singleStdin("unattended-upgrades-policy"),
+        ],
         ["ufw.sh", () => singlePlan.find((s) => s.id === "ufw")?.script ?? ""],
     ])("%s matches its golden file", (name, renderIt) => {
         expectGolden(name, renderIt());

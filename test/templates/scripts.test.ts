@@ -25,22 +25,31 @@ describe("step scripts", () => {
     });
 
     it("cover every template in templates/scripts (none escapes linting)", () => {
-        const used = new Set(plan.map((step) => step.script.match(/from templates\/scripts\/([\w.-]+\.sh)/)?.[1]));
+        const used = new Set(
+            plan.map((step) => step.script.match(/from templates\/scripts\/([\w.-]+\.sh)/)?.[1]),
+        );
         const files = readdirSync(path.join(TEMPLATES_DIR, "scripts"));
         expect(files.filter((file) => !used.has(file))).toEqual([]);
     });
 
     it("would be caught by shellcheck if broken (the check can fail)", () => {
-        expect(shellcheck("broken", "#!/usr/bin/env bash\necho $UNQUOTED_VAR\n")).toContain("SC2086");
+        expect(shellcheck("broken", "#!/usr/bin/env bash\necho $UNQUOTED_VAR\n")).toContain(
+            "SC2086",
+        );
     });
 
-    it("each have their body in functions, called by a last `main \"$@\"` line", () => {
-        for (const step of plan) expect(step.script.trimEnd().endsWith('main "$@"'), step.id).toBe(true);
+    it('each have their body in functions, called by a last `main "$@"` line', () => {
+        for (const step of plan)
+            expect(step.script.trimEnd().endsWith('main "$@"'), step.id).toBe(true);
     });
 });
 
 /** Runs a rendered script body with the variables block replaced, as root on this machine. */
-function runScript(template: string, vars: Record<string, string>, input: string): { status: number | null; stdout: string; stderr: string } {
+function runScript(
+    template: string,
+    vars: Record<string, string>,
+    input: string,
+): { status: number | null; stdout: string; stderr: string } {
     const text = readFileSync(path.join(TEMPLATES_DIR, "scripts", template), "utf8");
     const result = run("bash", ["-c", renderText(template, text, vars)], { input });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -58,7 +67,9 @@ describe("install-file.sh", () => {
         expect(readFileSync(target, "utf8")).toBe("SECRET=1\n");
         expect((statSync(target).mode & 0o777).toString(8)).toBe("600");
         expect(lastLine(runScript("install-file.sh", vars, "SECRET=1\n").stdout)).toBe("UNCHANGED");
-        expect(lastLine(runScript("install-file.sh", { ...vars, mode: "644" }, "SECRET=1\n").stdout)).toBe("CHANGED");
+        expect(
+            lastLine(runScript("install-file.sh", { ...vars, mode: "644" }, "SECRET=1\n").stdout),
+        ).toBe("CHANGED");
         expect(lastLine(runScript("install-file.sh", vars, "SECRET=2\n").stdout)).toBe("CHANGED");
         expect(readdirSync(path.dirname(target))).toEqual(["bot.env"]);
     });
@@ -69,11 +80,20 @@ describe("install-authorized-keys.sh", () => {
         const keys = path.join(scratch, "ssh", "authorized_keys");
         const existing = "ssh-ed25519 AAAAexisting laptop";
         const wanted = "ssh-ed25519 AAAAoperator operator@laptop\n";
-        run("bash", ["-c", `mkdir -p '${path.dirname(keys)}' && printf '%s' '${existing}' > '${keys}'`]);
-        expect(lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, wanted).stdout)).toBe("CHANGED");
+        run("bash", [
+            "-c",
+            `mkdir -p '${path.dirname(keys)}' && printf '%s' '${existing}' > '${keys}'`,
+        ]);
+        expect(
+            lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, wanted).stdout),
+        ).toBe("CHANGED");
         expect(readFileSync(keys, "utf8")).toBe(`${existing}\n${wanted}`);
-        expect(lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, wanted).stdout)).toBe("UNCHANGED");
-        expect(lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, "").stdout)).toBe("UNCHANGED");
+        expect(
+            lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, wanted).stdout),
+        ).toBe("UNCHANGED");
+        expect(
+            lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, "").stdout),
+        ).toBe("UNCHANGED");
         expect((statSync(keys).mode & 0o777).toString(8)).toBe("600");
     });
 });
@@ -81,10 +101,18 @@ describe("install-authorized-keys.sh", () => {
 describe("prepare-stack-dirs.sh", () => {
     it("creates the layout with the bots' media dirs owned by 10001, then changes nothing", () => {
         const stackDir = path.join(scratch, "stack");
-        const vars = { stack_dir: stackDir, bot_names: `${BOT} ${SECOND_BOT}`, media_owner: "10001:10001" };
+        const vars = {
+            stack_dir: stackDir,
+            bot_names: `${BOT} ${SECOND_BOT}`,
+            media_owner: "10001:10001",
+        };
         expect(lastLine(runScript("prepare-stack-dirs.sh", vars, "").stdout)).toBe("CHANGED");
         const media = statSync(path.join(stackDir, "media", SECOND_BOT));
-        expect([media.uid, media.gid, (media.mode & 0o777).toString(8)]).toEqual([10001, 10001, "755"]);
+        expect([media.uid, media.gid, (media.mode & 0o777).toString(8)]).toEqual([
+            10001,
+            10001,
+            "755",
+        ]);
         expect((statSync(path.join(stackDir, "env")).mode & 0o777).toString(8)).toBe("700");
         expect(lastLine(runScript("prepare-stack-dirs.sh", vars, "").stdout)).toBe("UNCHANGED");
     });
@@ -95,22 +123,36 @@ describe("harden-sshd.sh", () => {
         const keys = path.join(scratch, "empty_authorized_keys");
         writeFileSync(keys, "");
         const dropIn = path.join(scratch, "sshd_config.d", "00-hardening.conf");
-        const result = runScript("harden-sshd.sh", { drop_in: dropIn, keys_file: keys }, "PasswordAuthentication no\n");
+        const result = runScript(
+            "harden-sshd.sh",
+            { drop_in: dropIn, keys_file: keys },
+            "PasswordAuthentication no\n",
+        );
         expect(result.status).toBe(1);
-        expect(result.stderr).toContain("ERROR: refusing to disable password login: no SSH key is authorised");
+        expect(result.stderr).toContain(
+            "ERROR: refusing to disable password login: no SSH key is authorised",
+        );
         expect(() => statSync(dropIn)).toThrow();
     });
 });
 
 describe("configure-swap.sh", () => {
     it("leaves swap alone when swapSize is 0", () => {
-        const result = runScript("configure-swap.sh", { swap_size: "0", swap_file: path.join(scratch, "swapfile") }, "");
+        const result = runScript(
+            "configure-swap.sh",
+            { swap_size: "0", swap_file: path.join(scratch, "swapfile") },
+            "",
+        );
         expect(result.status).toBe(0);
         expect(lastLine(result.stdout)).toBe("UNCHANGED");
     });
 });
 
 it("plans with a minimal config too (one bot, defaults)", () => {
-    const minimal = parseStackConfig({ host: "203.0.113.10", botApi: { apiId: 1 }, bots: [{ name: BOT, schema: "m" }] });
+    const minimal = parseStackConfig({
+        host: "203.0.113.10",
+        botApi: { apiId: 1 },
+        bots: [{ name: BOT, schema: "m" }],
+    });
     expect(planProvisioning(minimal, runtimeFor(minimal)).length).toBeGreaterThan(15);
 });

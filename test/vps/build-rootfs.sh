@@ -60,6 +60,8 @@ build_minbase() {
     printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
     chmod 755 "$root/usr/sbin/policy-rc.d"
     in_chroot "$root" apt-get update -qq --error-on=any
+    # A provider image is patched when the server is created: start from current packages.
+    in_chroot "$root" apt-get dist-upgrade -y -qq >/dev/null
 }
 
 finish_rootfs() {
@@ -103,17 +105,20 @@ build_all() {
     configure_vps "$out/vps"
     finish_rootfs "$out/vps"
 
-    log "image rootfs: base and postgres"
+    log "image rootfs: base, postgres, node"
     cp -a "$out/minbase" "$out/image-base"
     # shellcheck disable=SC2046
     apt_install "$out/image-base" $(packages_of image-base)
-    cp -a "$out/image-base" "$out/image-postgres"
-    # shellcheck disable=SC2046
-    apt_install "$out/image-postgres" $(packages_of image-postgres)
+    local image
+    for image in image-postgres image-node; do
+        cp -a "$out/image-base" "$out/$image"
+        # shellcheck disable=SC2046
+        apt_install "$out/$image" $(packages_of "$image")
+        finish_rootfs "$out/$image"
+    done
     # The package creates a cluster; the image's entrypoint makes its own in $PGDATA.
     rm -rf "$out/image-postgres/var/lib/postgresql/15" "$out/image-postgres/etc/postgresql/15"
     finish_rootfs "$out/image-base"
-    finish_rootfs "$out/image-postgres"
     rm -rf "$out/minbase"
 }
 

@@ -9,8 +9,8 @@ import { SshSession } from "./ssh";
  * Debian root file systems, and node/npm come from the CI machine.
  */
 export const localImages = {
-    base: "e2e/base:bookworm",
     postgresRootfs: "e2e/postgres-rootfs:bookworm",
+    nodeRootfs: "e2e/node-rootfs:bookworm",
     postgres: "e2e/postgres:15",
     node: "e2e/node:20",
     fakeBotApi: "e2e/fake-bot-api:1",
@@ -18,6 +18,7 @@ export const localImages = {
 } as const;
 
 const repoDir = resolve(__dirname, "../..");
+const hostCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 /** Build outputs and dependencies that a bot image build must not see. */
 const notInBotContext = new Set(["node_modules", "dist", "coverage"]);
 
@@ -36,6 +37,9 @@ export function prepareImageContexts(shareDir: string): void {
     cpSync(nodeBinary, join(shareDir, "node-base/node"));
     const npmDir = resolve(dirname(nodeBinary), "../lib/node_modules/npm");
     cpSync(npmDir, join(shareDir, "node-base/npm"), { recursive: true });
+    // The CI machine may reach the npm registry through a TLS-inspecting proxy whose CA only the
+    // host trusts: npm inside the image builds gets the host's bundle as extra CAs.
+    cpSync(hostCaBundle, join(shareDir, "node-base/host-ca-certificates.crt"));
 }
 
 export interface BuiltImages {
@@ -68,14 +72,15 @@ export async function buildLocalImages(
 ): Promise<BuiltImages> {
     const durationsMs: Record<string, number> = {};
     const run = (command: string) => session.run(`set -euo pipefail; ${command}`);
-    await timed(durationsMs, "base", () => run(importRootfs("image-base", localImages.base)));
     await timed(durationsMs, "postgres", async () => {
         await run(importRootfs("image-postgres", localImages.postgresRootfs));
         await run(build(localImages.postgres, `${shareMount}/postgres`,
             { BASE_IMAGE: localImages.postgresRootfs }));
     });
-    await timed(durationsMs, "node", () =>
-        run(build(localImages.node, `${shareMount}/node-base`, { BASE_IMAGE: localImages.base })));
+    await timed(durationsMs, "node", async () => {
+        await run(importRootfs("image-node", localImages.nodeRootfs));
+        await run(build(localImages.node, `${shareMount}/node-base`, { BASE_IMAGE: localImages.nodeRootfs }));
+    });
     await timed(durationsMs, "fake-bot-api", () =>
         run(build(localImages.fakeBotApi, `${shareMount}/fake-bot-api`,
             { NODE_IMAGE: localImages.node })));

@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import { parseArticle } from "../article.js";
 import type { BotContext, Deps } from "../context.js";
-import { CdnError, ProductNotFoundError } from "../errors.js";
+import { CdnError, InvalidArticleError, ProductNotFoundError } from "../errors.js";
 import { mediaKeyboard } from "../keyboard.js";
 import type { UserInfo } from "../services/analytics.js";
 import type { CdnSession } from "../services/cdn-client.js";
@@ -107,7 +107,9 @@ async function reportLookupError(
     nm: string,
     error: unknown,
 ): Promise<void> {
-    if (error instanceof ProductNotFoundError) {
+    if (error instanceof InvalidArticleError) {
+        await ctx.reply(texts.invalidFormat);
+    } else if (error instanceof ProductNotFoundError) {
         deps.analytics.track(user, "error", {
             error_type: "product_not_found",
             message: `Товар ${nm} не найден`,

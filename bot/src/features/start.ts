@@ -7,7 +7,9 @@ export const startFeature = new Composer<BotContext>();
 
 startFeature.command("start", async (ctx) => {
     ctx.log.info({ user: ctx.from?.id }, "start");
-    ctx.deps.analytics.track(userOf(ctx), "user_start");
+    const user = userOf(ctx);
+    ctx.deps.analytics.track(user, "user_start");
+    ctx.deps.gateway?.register(user);
     await ctx.reply(texts.startAbout(ctx.deps.config.inviteLink), {
         link_preview_options: { is_disabled: true },
     });

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { DigestStats } from "../texts.js";
 import { DbUnavailableError, errorText, type Database } from "./db.js";
+import type { AnalyticsServiceClient } from "./ecosystem-services.js";
 import { naiveUtc } from "./moscow-time.js";
 
 export interface UserInfo {
@@ -40,6 +41,7 @@ export class Analytics {
         private readonly enabled: boolean,
         private readonly log: Logger,
         private readonly onNewUser: (user: UserInfo) => void,
+        private readonly copy?: AnalyticsServiceClient,
         private readonly maxQueue = 10_000,
     ) {}
 
@@ -52,7 +54,8 @@ export class Analytics {
     }
 
     track(user: UserInfo, type: EventType, data: Record<string, unknown> | null = null): void {
-        if (!this.enabled || !this.db || this.stopping) return;
+        if (!this.enabled || this.stopping) return;
+        if (!this.db) return this.copy?.record(user.id, type, data);
         if (this.queue.length >= this.maxQueue) {
             this.queue.shift();
             this.droppedCount += 1;
@@ -125,8 +128,9 @@ export class Analytics {
         while (this.queue.length > 0 && !this.stopping) {
             const event = this.queue[0]!;
             try {
-                const isNew = await this.write(event);
+                const { isNew, data } = await this.write(event);
                 this.queue.shift();
+                this.copy?.record(event.user.id, event.type, data);
                 backoff = 500;
                 if (isNew) this.onNewUser(event.user);
             } catch (error) {
@@ -155,8 +159,10 @@ export class Analytics {
         });
     }
 
-    /** Writes one event in one transaction; returns true when it registered a new user. */
-    private async write(event: QueuedEvent): Promise<boolean> {
+    /** Writes one event in one transaction; isNew = it registered a new user with /start. */
+    private async write(
+        event: QueuedEvent,
+    ): Promise<{ isNew: boolean; data: Record<string, unknown> | null }> {
         const at = event.at.toISOString();
         return this.db!.transaction(async (client) => {
             const upsert = await client.query<{ is_new: boolean }>(
@@ -181,11 +187,12 @@ export class Analytics {
             const isNew = upsert.rows[0]?.is_new === true;
             const data = event.type === "user_start" ? { is_new: isNew } : event.data;
             await client.query(
-                `INSERT INTO shared.analytics_events (telegram_id, event_type, event_data, created_at)
+                `INSERT INTO shared.analytics_events
+                    (telegram_id, event_type, event_data, created_at)
                  VALUES ($1, $2, $3::jsonb, $4::timestamptz AT TIME ZONE 'UTC')`,
                 [event.user.id, event.type, data === null ? null : JSON.stringify(data), at],
             );
-            return event.type === "user_start" && isNew;
+            return { isNew: event.type === "user_start" && isNew, data };
         });
     }
 }

@@ -37,7 +37,9 @@ export class Database {
         });
         // A client losing its server (idle or checked out) must not crash the process; the
         // failing query reports the error to its caller.
-        this.pool.on("error", (err) => this.log.debug({ err: err.message }, "idle db client failed"));
+        this.pool.on("error", (err) =>
+            this.log.debug({ err: err.message }, "idle db client failed"),
+        );
         this.pool.on("connect", (client) => {
             client.on("error", (err) => this.log.debug({ err: err.message }, "db client failed"));
         });

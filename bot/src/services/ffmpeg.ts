@@ -24,10 +24,12 @@ export interface RemuxResult {
 
 const KILL_GRACE_MS = 2000;
 const STDERR_KEEP = 4000;
-const SEGMENT_FAILURE = /Failed to open segment|Failed to reload playlist|HTTP error [45]\d\d|Server returned [45]/i;
+const SEGMENT_FAILURE =
+    /Failed to open segment|Failed to reload playlist|HTTP error [45]\d\d|Server returned [45]/i;
 
 /** The ffmpeg argv: stream copy into an MP4 that can start playing before it is fully loaded. */
 export function remuxArgs(o: Pick<RemuxOptions, "input" | "output" | "protocols" | "maxBytes">) {
+    // prettier-ignore
     return [
         "-hide_banner",
         "-nostdin",

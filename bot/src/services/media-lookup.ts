@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
-import { CdnError, ProductNotFoundError } from "../errors.js";
+import { CdnError, InvalidArticleError, ProductNotFoundError } from "../errors.js";
 import { CdnSession, type CdnLimits, type CdnReply } from "./cdn-client.js";
 import type { MediaCache } from "./media-cache.js";
+import type { WbMediaService } from "./wb-media-service.js";
 import {
     basketsByDistance,
     cardUrl,
@@ -41,6 +42,7 @@ export class MediaLookup {
         private readonly cfg: LookupConfig,
         private readonly cache: MediaCache,
         private readonly log: Logger,
+        private readonly service?: WbMediaService,
     ) {}
 
     session(signal?: AbortSignal): CdnSession {
@@ -59,6 +61,8 @@ export class MediaLookup {
             const photoUrls = this.photoList(cachedBasket, n, cachedInfo.photoCount);
             return { nm, title: cachedInfo.title, photoUrls };
         }
+        const fromService = await this.service?.media(nm, false);
+        if (fromService) return { nm, photoUrls: fromService.photos.slice(0, this.cfg.maxPhotos) };
         const basket = await this.findPhotoBasket(n, vol, cachedBasket, session);
         await this.cache.setBasket(vol, basket);
         const card = await this.readCard(basket, n, session);
@@ -93,9 +97,26 @@ export class MediaLookup {
             await this.cache.setVideo(nm, null);
             return null;
         }
-        const url = await this.searchVideo(Number(nm), session, onProgress);
+        const fromService = await this.videoFromService(nm);
+        const url =
+            fromService !== undefined
+                ? fromService
+                : await this.searchVideo(Number(nm), session, onProgress);
         await this.cache.setVideo(nm, url);
         return url;
+    }
+
+    /** The media service's answer: a URL, null (none / not found), undefined (ask the CDN). */
+    private async videoFromService(nm: string): Promise<string | null | undefined> {
+        if (!this.service) return undefined;
+        try {
+            return (await this.service.media(nm, true))?.video;
+        } catch (error) {
+            if (error instanceof ProductNotFoundError || error instanceof InvalidArticleError) {
+                return null;
+            }
+            throw error;
+        }
     }
 
     private photoList(basket: number, nm: number, count: number): string[] {
@@ -143,14 +164,14 @@ export class MediaLookup {
         nm: number,
         session: CdnSession,
     ): Promise<{ title?: string; photoCount?: number; hasVideo?: boolean }> {
-        const reply = await session.get(cardUrl(this.cfg, basket, nm), CARD_MAX_BYTES).catch(
-            (error: unknown) => {
-                if (error instanceof CdnError && !(error.message.includes("budget"))) {
+        const reply = await session
+            .get(cardUrl(this.cfg, basket, nm), CARD_MAX_BYTES)
+            .catch((error: unknown) => {
+                if (error instanceof CdnError && !error.message.includes("budget")) {
                     return { status: 0 } as CdnReply;
                 }
                 throw error;
-            },
-        );
+            });
         if (reply.status !== 200 || !reply.body) return {};
         return parseCard(reply.body);
     }
@@ -178,7 +199,9 @@ export class MediaLookup {
         const vol = videoVol(nm);
         const basket = videoBasket(vol);
         const direct = await Promise.all(
-            VIDEO_RENDITIONS.map((r) => withRetry(() => session.head(videoUrl(this.cfg, basket, vol, nm, r)))),
+            VIDEO_RENDITIONS.map((r) =>
+                withRetry(() => session.head(videoUrl(this.cfg, basket, vol, nm, r))),
+            ),
         );
         direct.forEach((reply) => outcome.add(reply));
         const hit = direct.findIndex((reply) => reply.status === 200);
@@ -255,7 +278,11 @@ async function probeInChunks(
 }
 
 /** Reads what we need from the public card.json; its shape is not documented, so be lenient. */
-export function parseCard(body: Buffer): { title?: string; photoCount?: number; hasVideo?: boolean } {
+export function parseCard(body: Buffer): {
+    title?: string;
+    photoCount?: number;
+    hasVideo?: boolean;
+} {
     try {
         const card = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
         const media = (card.media ?? {}) as Record<string, unknown>;
@@ -265,7 +292,10 @@ export function parseCard(body: Buffer): { title?: string; photoCount?: number; 
         const count = media.photo_count;
         return {
             title: title?.trim().slice(0, 200),
-            photoCount: typeof count === "number" && Number.isInteger(count) && count >= 0 ? count : undefined,
+            photoCount:
+                typeof count === "number" && Number.isInteger(count) && count >= 0
+                    ? count
+                    : undefined,
             hasVideo: typeof media.has_video === "boolean" ? media.has_video : undefined,
         };
     } catch {

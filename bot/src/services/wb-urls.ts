@@ -57,6 +57,7 @@ export function videoUrl(
 
 // Upper bound of vol (inclusive) -> basket, as used by WB's own front end at some point. A first
 // guess only: shards are added over time, so probing stays the fallback (bot-spec 2.4).
+// prettier-ignore
 const BASKET_TABLE: ReadonlyArray<readonly [number, number]> = [
     [143, 1], [287, 2], [431, 3], [719, 4], [1007, 5], [1061, 6], [1115, 7], [1169, 8],
     [1313, 9], [1601, 10], [1655, 11], [1919, 12], [2045, 13], [2189, 14], [2405, 15],

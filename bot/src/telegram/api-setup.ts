@@ -33,7 +33,7 @@ export function configureApi(api: Api): void {
 
 type ApiSignal = NonNullable<Parameters<Api["sendMessage"]>[3]>;
 
-/** grammY types its signal with the abort-controller polyfill; Node's own is the same at runtime. */
+/** grammY types signals with the abort-controller polyfill; Node's own works the same. */
 export function apiSignal(signal: AbortSignal): ApiSignal {
     return signal as unknown as ApiSignal;
 }

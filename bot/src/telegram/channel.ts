@@ -2,11 +2,7 @@ import type { Api } from "grammy";
 import type { Logger } from "pino";
 import type { Analytics, UserInfo } from "../services/analytics.js";
 import { errorText } from "../services/db.js";
-import {
-    dayWindow,
-    msUntilNextMidnight,
-    previousDay,
-} from "../services/moscow-time.js";
+import { dayWindow, msUntilNextMidnight, previousDay } from "../services/moscow-time.js";
 import { texts } from "../texts.js";
 import { describe } from "./status-message.js";
 

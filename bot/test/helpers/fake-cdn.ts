@@ -11,11 +11,7 @@ export interface FakeProduct {
     video?: { basket: number; vol: number; rendition: string };
 }
 
-export type Fault =
-    | { status: number }
-    | { hang: true }
-    | { truncate: true }
-    | { delayMs: number };
+export type Fault = { status: number } | { hang: true } | { truncate: true } | { delayMs: number };
 
 export interface CdnRequest {
     method: string;
@@ -116,24 +112,42 @@ export class FakeCdn {
     }
 
     private resolve(path: string, truncate: boolean): { body: Buffer; type: string } | undefined {
-        const photo = /^\/basket-(\d+)\/vol(\d+)\/part(\d+)\/(\d+)\/(images\/big\/(\d+)\.webp|info\/ru\/card\.json)$/.exec(path);
+        const photo =
+            /^\/basket-(\d+)\/vol(\d+)\/part(\d+)\/(\d+)\/(images\/big\/(\d+)\.webp|info\/ru\/card\.json)$/.exec(
+                path,
+            );
         if (photo) {
             const [, basket, vol, part, nm, what, index] = photo;
             const p = this.products.get(Number(nm));
             if (!p || p.photoBasket !== Number(basket)) return undefined;
-            if (Number(vol) !== Math.floor(p.nm / 100_000) || Number(part) !== Math.floor(p.nm / 1000)) {
+            if (
+                Number(vol) !== Math.floor(p.nm / 100_000) ||
+                Number(part) !== Math.floor(p.nm / 1000)
+            ) {
                 return undefined;
             }
             if (what!.startsWith("info")) {
-                return p.card ? { body: Buffer.from(JSON.stringify(p.card)), type: "application/json" } : undefined;
+                return p.card
+                    ? { body: Buffer.from(JSON.stringify(p.card)), type: "application/json" }
+                    : undefined;
             }
-            return Number(index) >= 1 && Number(index) <= p.photos ? { body: WEBP, type: "image/webp" } : undefined;
+            return Number(index) >= 1 && Number(index) <= p.photos
+                ? { body: WEBP, type: "image/webp" }
+                : undefined;
         }
-        const video = /^\/videonme-basket-(\d+)\/vol(\d+)\/part(\d+)\/(\d+)\/hls\/(\w+)\/([\w.]+)$/.exec(path);
+        const video =
+            /^\/videonme-basket-(\d+)\/vol(\d+)\/part(\d+)\/(\d+)\/hls\/(\w+)\/([\w.]+)$/.exec(
+                path,
+            );
         if (video) {
             const [, basket, vol, part, nm, rendition, file] = video;
             const v = this.products.get(Number(nm))?.video;
-            if (!v || v.basket !== Number(basket) || v.vol !== Number(vol) || v.rendition !== rendition) {
+            if (
+                !v ||
+                v.basket !== Number(basket) ||
+                v.vol !== Number(vol) ||
+                v.rendition !== rendition
+            ) {
                 return undefined;
             }
             if (Number(part) !== Math.floor(Number(nm) / 10_000)) return undefined;
@@ -141,7 +155,10 @@ export class FakeCdn {
             try {
                 let body = readFileSync(join(this.hlsDir, file!));
                 if (truncate) body = body.subarray(0, Math.floor(body.length / 2));
-                return { body, type: file!.endsWith(".ts") ? "video/mp2t" : "application/vnd.apple.mpegurl" };
+                return {
+                    body,
+                    type: file!.endsWith(".ts") ? "video/mp2t" : "application/vnd.apple.mpegurl",
+                };
             } catch {
                 return undefined;
             }
@@ -152,6 +169,9 @@ export class FakeCdn {
 
 function send(res: ServerResponse, status: number, body?: Buffer, type = "text/plain"): void {
     if (res.writableEnded) return;
-    res.writeHead(status, { "content-type": type, ...(body ? { "content-length": body.length } : {}) });
+    res.writeHead(status, {
+        "content-type": type,
+        ...(body ? { "content-length": body.length } : {}),
+    });
     res.end(body);
 }

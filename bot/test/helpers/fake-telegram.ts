@@ -32,7 +32,12 @@ interface StoredMessage {
 
 type Failure = { status: number; body: Record<string, unknown> };
 
-const BOT_USER = { id: 999000111, is_bot: true, first_name: "MPCabinet Picture Bot", username: "fake_picture_bot" };
+const BOT_USER = {
+    id: 999000111,
+    is_bot: true,
+    first_name: "MPCabinet Picture Bot",
+    username: "fake_picture_bot",
+};
 
 /**
  * A loopback fake of the Telegram Bot API: answers the methods the bot uses, records every call
@@ -89,7 +94,15 @@ export class FakeTelegram {
 
     sendSticker(user: TgUser): void {
         this.pushMessage(user, {
-            sticker: { file_id: "sticker-1", file_unique_id: "s1", type: "regular", width: 512, height: 512, is_animated: false, is_video: false },
+            sticker: {
+                file_id: "sticker-1",
+                file_unique_id: "s1",
+                type: "regular",
+                width: 512,
+                height: 512,
+                is_animated: false,
+                is_video: false,
+            },
         });
     }
 
@@ -100,7 +113,9 @@ export class FakeTelegram {
     }
 
     sendVoice(user: TgUser): void {
-        this.pushMessage(user, { voice: { file_id: "voice-1", file_unique_id: "v1", duration: 2 } });
+        this.pushMessage(user, {
+            voice: { file_id: "voice-1", file_unique_id: "v1", duration: 2 },
+        });
     }
 
     pressButton(user: TgUser, data: string, messageId: number): void {
@@ -236,7 +251,10 @@ export class FakeTelegram {
                 return this.newMessage(chatId, { text: String(p.text), markup: p.reply_markup });
             case "editMessageText": {
                 const m = this.existing(chatId, Number(p.message_id));
-                if (m.text === p.text && JSON.stringify(m.markup) === JSON.stringify(p.reply_markup)) {
+                if (
+                    m.text === p.text &&
+                    JSON.stringify(m.markup) === JSON.stringify(p.reply_markup)
+                ) {
                     throw new Error("Bad Request: message is not modified");
                 }
                 m.text = String(p.text);
@@ -264,10 +282,20 @@ export class FakeTelegram {
             }
             case "sendVideo": {
                 const fileId = this.fileFor(p.video, uploads, "video");
-                return this.newMessage(chatId, {}, {
-                    caption: p.caption,
-                    video: { file_id: fileId, file_unique_id: `u-${fileId}`, width: 160, height: 120, duration: 4 },
-                });
+                return this.newMessage(
+                    chatId,
+                    {},
+                    {
+                        caption: p.caption,
+                        video: {
+                            file_id: fileId,
+                            file_unique_id: `u-${fileId}`,
+                            width: 160,
+                            height: 120,
+                            duration: 4,
+                        },
+                    },
+                );
             }
             default:
                 throw new Error(`Bad Request: method ${method} is not faked`);
@@ -292,7 +320,12 @@ export class FakeTelegram {
         }
         if (value.startsWith("file://")) {
             const path = fileURLToPath(value);
-            uploads.push({ field: kind, filename: path, data: readFileSync(path), localPath: path });
+            uploads.push({
+                field: kind,
+                filename: path,
+                data: readFileSync(path),
+                localPath: path,
+            });
             return this.issue(kind);
         }
         if (uploads.some((u) => u.field === kind)) return this.issue(kind);
@@ -319,7 +352,10 @@ export class FakeTelegram {
     ): unknown {
         const id = this.nextMessageId++;
         this.messages.set(`${chatId}:${id}`, { ...stored, deleted: false });
-        return this.messageObject(chatId, id, { ...(stored.text ? { text: stored.text } : {}), ...extra });
+        return this.messageObject(chatId, id, {
+            ...(stored.text ? { text: stored.text } : {}),
+            ...extra,
+        });
     }
 
     private messageObject(chatId: number, id: number, extra: Record<string, unknown>): unknown {
@@ -369,7 +405,8 @@ function parseMultipart(
         const content = part.subarray(split + 4);
         const name = /name="([^"]*)"/.exec(headers)?.[1] ?? "";
         const filename = /filename="?([^";\r\n]*)"?/.exec(headers)?.[1];
-        if (filename !== undefined) uploads.push({ field: name, filename, data: Buffer.from(content) });
+        if (filename !== undefined)
+            uploads.push({ field: name, filename, data: Buffer.from(content) });
         else payload[name] = parseField(content.toString("utf8"));
         index = next;
     }

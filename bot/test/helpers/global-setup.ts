@@ -41,7 +41,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 /** 6 s of noise video (incompressible, ~1.6 MB) + a sine tone, in 1 s HLS segments. */
-function makeHlsFixture(dir: string): void {
+export function makeHlsFixture(dir: string): void {
+    // prettier-ignore
     execFileSync(
         "ffmpeg",
         [
@@ -82,7 +83,12 @@ async function startCluster(): Promise<{ url: string; stop: () => void }> {
         if (started) {
             spawnSync(asRoot ? "runuser" : join(PG_BIN, "pg_ctl"), [
                 ...(asRoot ? ["-u", "postgres", "--", join(PG_BIN, "pg_ctl")] : []),
-                "-D", data, "-m", "immediate", "-w", "stop",
+                "-D",
+                data,
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
             ]);
         }
         rmSync(dir, { recursive: true, force: true });
@@ -90,8 +96,15 @@ async function startCluster(): Promise<{ url: string; stop: () => void }> {
     try {
         run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
         run("pg_ctl", [
-            "-D", data, "-l", join(dir, "log"), "-w", "-t", "30",
-            "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
+            "-D",
+            data,
+            "-l",
+            join(dir, "log"),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             "start",
         ]);

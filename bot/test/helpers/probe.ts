@@ -15,7 +15,13 @@ export function probe(data: Buffer): ProbeInfo {
         const file = join(dir, "upload.mp4");
         writeFileSync(file, data);
         const out = execFileSync("ffprobe", [
-            "-v", "error", "-print_format", "json", "-show_streams", "-show_format", file,
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_streams",
+            "-show_format",
+            file,
         ]);
         return JSON.parse(out.toString("utf8")) as ProbeInfo;
     } finally {

@@ -11,7 +11,12 @@ export function freshNm(): number {
 
 /** A product where WB's deterministic rules hold (table basket, video vol = nm mod 144). */
 export function standardProduct(
-    options: { nm?: number; photos?: number; video?: boolean; card?: Record<string, unknown> | null } = {},
+    options: {
+        nm?: number;
+        photos?: number;
+        video?: boolean;
+        card?: Record<string, unknown> | null;
+    } = {},
 ): FakeProduct {
     const nm = options.nm ?? freshNm();
     const vol = videoVol(nm);
@@ -20,6 +25,9 @@ export function standardProduct(
         photoBasket: guessPhotoBasket(photoVol(nm)),
         photos: options.photos ?? 3,
         card: options.card === undefined ? null : options.card,
-        video: options.video === false ? undefined : { basket: videoBasket(vol), vol, rendition: "1440p" },
+        video:
+            options.video === false
+                ? undefined
+                : { basket: videoBasket(vol), vol, rendition: "1440p" },
     };
 }

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guessPhotoBasket, photoVol, videoBasket, videoVol } from "../../src/services/wb-urls.js";
-import { cardMessageId, newUser, startHarness, waitForText, type Harness } from "../helpers/harness.js";
+import {
+    cardMessageId,
+    newUser,
+    startHarness,
+    waitForText,
+    type Harness,
+} from "../helpers/harness.js";
 import { freshNm, standardProduct } from "../helpers/products.js";
 
 // The article -> product card flow (spec 1.5, cases 10-17) and the CDN lookup rules.
@@ -16,13 +22,19 @@ describe("article flow", () => {
     it("shows the card with title, photo count and the found video, using deterministic URLs", async () => {
         const p = standardProduct({
             photos: 4,
-            card: { imt_name: "Платье <летнее> & \"лёгкое\"", media: { photo_count: 4 } },
+            card: { imt_name: 'Платье <летнее> & "лёгкое"', media: { photo_count: 4 } },
         });
         h.cdn.add(p);
         const user = newUser();
         h.tg.sendText(user, String(p.nm));
         const card = await waitForText(h.tg, user.id, ["Видео: есть"]);
-        for (const fragment of ["Товар:", "найден", String(p.nm), "Фото: 4 шт.", `wildberries.ru/catalog/${p.nm}`]) {
+        for (const fragment of [
+            "Товар:",
+            "найден",
+            String(p.nm),
+            "Фото: 4 шт.",
+            `wildberries.ru/catalog/${p.nm}`,
+        ]) {
             expect(card).toContain(fragment);
         }
         expect(card).toContain("Платье &lt;летнее&gt; &amp; &quot;лёгкое&quot;");
@@ -112,7 +124,10 @@ describe("article flow", () => {
         expect(h.cdn.peakInFlight).toBeLessThanOrEqual(20);
         expect(h.cdn.peakInFlight).toBeGreaterThan(1);
         const errors = await waitRows(h, user.id, "error");
-        expect(errors[0]).toEqual({ error_type: "product_not_found", message: `Товар ${nm} не найден` });
+        expect(errors[0]).toEqual({
+            error_type: "product_not_found",
+            message: `Товар ${nm} не найден`,
+        });
     });
 
     it("says WB is unavailable when the CDN only fails (case 15)", async () => {
@@ -126,7 +141,10 @@ describe("article flow", () => {
     });
 
     it("says 'no photos' for a card with zero photos (10.2.4)", async () => {
-        const p = standardProduct({ photos: 1, card: { imt_name: "Пусто", media: { photo_count: 0 } } });
+        const p = standardProduct({
+            photos: 1,
+            card: { imt_name: "Пусто", media: { photo_count: 0 } },
+        });
         h.cdn.add(p);
         const user = newUser();
         h.tg.sendText(user, String(p.nm));
@@ -147,7 +165,10 @@ describe("article flow", () => {
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const lateSearchEdits = h.tg
             .callsTo(user.id, "editMessageText")
-            .filter((c) => c.at > pressedAt && /ищем|Видео: есть|Видео: нет/.test(String(c.payload.text)));
+            .filter(
+                (c) =>
+                    c.at > pressedAt && /ищем|Видео: есть|Видео: нет/.test(String(c.payload.text)),
+            );
         expect(lateSearchEdits).toEqual([]);
         expect(h.tg.callsTo(user.id, "sendMediaGroup")).toHaveLength(1);
     });

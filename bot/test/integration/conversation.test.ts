@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHANNEL_ID, newUser, startHarness, waitForText, type Harness } from "../helpers/harness.js";
+import {
+    CHANNEL_ID,
+    newUser,
+    startHarness,
+    waitForText,
+    type Harness,
+} from "../helpers/harness.js";
 
 // /start, /help, bad input, non-text messages, a 429 from Telegram (spec 9: cases 8, 9, 13).
 describe("conversation", () => {
@@ -43,8 +49,11 @@ describe("conversation", () => {
         h.tg.sendText(user, "/start");
         await h.tg.waitFor(() => h.tg.callsTo(user.id, "sendMessage").length === 4);
         const count = async () =>
-            (await h.db!.query("SELECT 1 FROM shared.analytics_events WHERE telegram_id = $1", [user.id]))
-                .length;
+            (
+                await h.db!.query("SELECT 1 FROM shared.analytics_events WHERE telegram_id = $1", [
+                    user.id,
+                ])
+            ).length;
         for (let i = 0; i < 100 && (await count()) < 2; i++) await sleep(50);
         const rows = await h.db!.query<{ event_data: { is_new: boolean } }>(
             "SELECT event_data FROM shared.analytics_events WHERE telegram_id = $1 ORDER BY id",
@@ -68,6 +77,12 @@ describe("conversation", () => {
             .find((c) => String(c.payload.text).includes("8100001"))!;
         expect(notice.payload.text).toContain("&lt;b&gt;Evil&lt;/b&gt; &amp; Co");
         expect(notice.payload.text).not.toContain("<b>Evil");
+    });
+
+    it("keeps updates that arrived while the bot was down (10.2.20)", () => {
+        const calls = h.tg.callsOf("deleteWebhook");
+        expect(calls).toHaveLength(1);
+        expect(calls[0]!.payload.drop_pending_updates).toBe(false);
     });
 
     it("/help explains usage in one message", async () => {
@@ -96,6 +111,13 @@ describe("conversation", () => {
         for (const call of h.tg.callsTo(user.id, "sendMessage")) {
             expect(call.payload.text).toContain("Неверный формат");
         }
+    });
+
+    it("a failing handler still answers the user politely (10.2.1)", async () => {
+        const user = newUser();
+        h.tg.failNext("sendMessage", 400, { description: "Bad Request: chat not found" });
+        h.tg.sendText(user, "/help");
+        await waitForText(h.tg, user.id, ["Непредвиденная ошибка", "обратитесь к администратору"]);
     });
 
     it("a 429 from Telegram is retried after retry_after and the answer still arrives", async () => {
@@ -148,3 +170,22 @@ describe("rate limits", () => {
 function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+describe("analytics switched off (10.2.18)", () => {
+    let h: Harness;
+    beforeAll(async () => {
+        h = await startHarness({ env: { ENABLE_ANALYTICS: "false" } });
+    });
+    afterAll(async () => {
+        await h?.stop();
+    });
+
+    it("writes no events and posts nothing to the channel", async () => {
+        const user = newUser();
+        h.tg.sendText(user, "/start");
+        await h.tg.waitFor(() => h.tg.callsTo(user.id, "sendMessage").length === 2);
+        await sleep(500);
+        expect(await h.db!.query("SELECT 1 FROM shared.analytics_events")).toEqual([]);
+        expect(h.tg.callsTo(CHANNEL_ID)).toEqual([]);
+    });
+});

@@ -48,11 +48,19 @@ describe("database outage", () => {
         h.cdn.add(p);
         const user = newUser("Офлайн");
         h.tg.sendText(user, "/start");
-        await h.tg.waitFor(() => h.tg.callsTo(user.id, "sendMessage").length === 2, 10_000, "start");
+        await h.tg.waitFor(
+            () => h.tg.callsTo(user.id, "sendMessage").length === 2,
+            10_000,
+            "start",
+        );
         h.tg.sendText(user, String(p.nm));
         await waitForText(h.tg, user.id, ["Видео: нет"], 20_000);
         h.tg.pressButton(user, `download:${p.nm}:photo`, cardMessageId(h.tg, user.id));
-        await h.tg.waitFor(() => h.tg.callsTo(user.id, "sendMediaGroup").length === 1, 15_000, "photos");
+        await h.tg.waitFor(
+            () => h.tg.callsTo(user.id, "sendMediaGroup").length === 1,
+            15_000,
+            "photos",
+        );
         // No notice while it is unknown whether the user is new (10.2.15).
         expect(noticesFor(h, user.id)).toHaveLength(0);
         expect(h.app.deps.analytics.pending).toBe(3);
@@ -97,12 +105,18 @@ describe("analytics and caches", () => {
         h.app.deps.analytics.track(user, "error", { error_type: "unexpected_error", message });
         let rows: Array<{ event_data: unknown }> = [];
         for (let i = 0; i < 100 && rows.length === 0; i++) {
-            rows = await h.db!.query("SELECT event_data FROM shared.analytics_events WHERE telegram_id = $1", [user.id]);
+            rows = await h.db!.query(
+                "SELECT event_data FROM shared.analytics_events WHERE telegram_id = $1",
+                [user.id],
+            );
             await new Promise((resolve) => setTimeout(resolve, 30));
         }
         expect(rows).toEqual([{ event_data: { error_type: "unexpected_error", message } }]);
         // The user row was created by the event itself, so the foreign key did not drop it (10.2.14).
-        const users = await h.db!.query("SELECT first_name FROM shared.users WHERE telegram_id = $1", [user.id]);
+        const users = await h.db!.query(
+            "SELECT first_name FROM shared.users WHERE telegram_id = $1",
+            [user.id],
+        );
         expect(users).toEqual([{ first_name: "O'Brien" }]);
     });
 
@@ -151,7 +165,11 @@ describe("analytics and caches", () => {
         h.tg.sendText(second, String(p.nm));
         await waitForText(h.tg, second.id, ["Видео: есть", "Фото: 3 шт."]);
         h.tg.pressButton(second, `download:${p.nm}:both`, cardMessageId(h.tg, second.id));
-        await h.tg.waitFor(() => h.tg.callsTo(second.id, "sendVideo").length === 1, 15_000, "video");
+        await h.tg.waitFor(
+            () => h.tg.callsTo(second.id, "sendVideo").length === 1,
+            15_000,
+            "video",
+        );
         expect(h.cdn.requestsFor(p.nm).length).toBe(before);
         expect(h.tg.callsTo(second.id, "sendVideo")[0]!.uploads).toEqual([]);
     });

@@ -2,7 +2,13 @@ import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeProduct } from "../helpers/fake-cdn.js";
 import type { TgUser } from "../helpers/fake-telegram.js";
-import { cardMessageId, newUser, startHarness, waitForText, type Harness } from "../helpers/harness.js";
+import {
+    cardMessageId,
+    newUser,
+    startHarness,
+    waitForText,
+    type Harness,
+} from "../helpers/harness.js";
 import { probe } from "../helpers/probe.js";
 import { standardProduct } from "../helpers/products.js";
 
@@ -45,12 +51,19 @@ describe("downloads", () => {
         const user = newUser();
         const cardId = await press(user, p, "photo");
         await h.tg.waitFor(() => h.tg.isDeleted(user.id, cardId), 15_000, "card deleted");
-        expect(h.tg.callsTo(user.id, "sendMediaGroup").map((c) => (c.payload.media as unknown[]).length)).toEqual([10]);
+        expect(
+            h.tg
+                .callsTo(user.id, "sendMediaGroup")
+                .map((c) => (c.payload.media as unknown[]).length),
+        ).toEqual([10]);
         expect(h.tg.callsTo(user.id, "sendPhoto")).toHaveLength(1);
     });
 
     it("delivers the video as a valid MP4 made by ffmpeg, with throttled progress", async () => {
-        const p = standardProduct({ photos: 1, card: { imt_name: "Кроссовки", media: { photo_count: 1 } } });
+        const p = standardProduct({
+            photos: 1,
+            card: { imt_name: "Кроссовки", media: { photo_count: 1 } },
+        });
         h.cdn.add(p);
         h.cdn.segmentDelayMs = 400;
         const user = newUser();
@@ -89,12 +102,20 @@ describe("downloads", () => {
 
         const second = newUser();
         const secondCard = await press(second, p, "both");
-        await h.tg.waitFor(() => h.tg.callsTo(second.id, "sendVideo").length === 1, 15_000, "video");
+        await h.tg.waitFor(
+            () => h.tg.callsTo(second.id, "sendVideo").length === 1,
+            15_000,
+            "video",
+        );
         expect(h.cdn.requestsFor(p.nm).length).toBe(cdnBefore);
         const album = h.tg.callsTo(second.id, "sendMediaGroup")[0]!;
         expect(album.uploads).toEqual([]);
         const firstIds = h.tg.callsTo(first.id, "sendMediaGroup")[0]!;
-        expect((album.payload.media as Array<{ media: string }>).every((m) => m.media.startsWith("photo-file-"))).toBe(true);
+        expect(
+            (album.payload.media as Array<{ media: string }>).every((m) =>
+                m.media.startsWith("photo-file-"),
+            ),
+        ).toBe(true);
         expect(firstIds.uploads).toHaveLength(3);
         const video = h.tg.callsTo(second.id, "sendVideo")[0]!;
         expect(video.uploads).toEqual([]);
@@ -110,7 +131,11 @@ describe("downloads", () => {
         await h.tg.waitFor(() => h.tg.callsTo(user.id, "sendVideo").length === 1, 30_000, "video");
         const order = h.tg.callsTo(user.id).map((c) => c.method);
         expect(order.indexOf("sendMediaGroup")).toBeLessThan(order.lastIndexOf("sendVideo"));
-        expect(h.tg.callsTo(user.id, "sendMessage").some((c) => String(c.payload.text).includes("Загружаю видео"))).toBe(true);
+        expect(
+            h.tg
+                .callsTo(user.id, "sendMessage")
+                .some((c) => String(c.payload.text).includes("Загружаю видео")),
+        ).toBe(true);
         expect(await eventRows(h, user.id, "photo_sent")).toEqual([{ nm_id: p.nm, count: 2 }]);
         expect(await eventRows(h, user.id, "video_sent")).toEqual([{ nm_id: p.nm }]);
     });
@@ -128,7 +153,9 @@ describe("downloads", () => {
         ];
         for (const data of forged) h.tg.pressButton(user, data, 1);
         await h.tg.waitFor(
-            () => h.tg.callsOf("answerCallbackQuery").filter((c) => c.payload.show_alert).length >= forged.length,
+            () =>
+                h.tg.callsOf("answerCallbackQuery").filter((c) => c.payload.show_alert).length >=
+                forged.length,
         );
         expect(h.cdn.requests.length).toBe(before);
         expect(h.tg.callsTo(user.id, "sendMediaGroup")).toEqual([]);
@@ -194,7 +221,10 @@ describe("video size limit", () => {
         await waitForText(h.tg, user.id, ["Видео: есть"]);
         const cardId = cardMessageId(h.tg, user.id);
         h.tg.pressButton(user, `download:${p.nm}:video`, cardId);
-        await h.tg.waitFor(() => /слишком большое/.test(h.tg.textOf(user.id, cardId) ?? ""), 30_000);
+        await h.tg.waitFor(
+            () => /слишком большое/.test(h.tg.textOf(user.id, cardId) ?? ""),
+            30_000,
+        );
         expect(h.tg.textOf(user.id, cardId)).toContain("1 МБ");
         expect(h.tg.callsOf("sendVideo")).toEqual([]);
         expect(readdirSync(h.tempDir).filter((f) => f.startsWith("wbv-"))).toEqual([]);

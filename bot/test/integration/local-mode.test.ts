@@ -3,7 +3,14 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "../../src/app.js";
 import { FakeTelegram } from "../helpers/fake-telegram.js";
-import { cardMessageId, newUser, startHarness, TOKEN, waitForText, type Harness } from "../helpers/harness.js";
+import {
+    cardMessageId,
+    newUser,
+    startHarness,
+    TOKEN,
+    waitForText,
+    type Harness,
+} from "../helpers/harness.js";
 import { standardProduct } from "../helpers/products.js";
 import { probe } from "../helpers/probe.js";
 
@@ -33,7 +40,9 @@ describe("local Bot API mode", () => {
         await cloud.waitFor(() => cloud.callsOf("logOut").length === 1, 10_000, "logOut");
         let rows: unknown[] = [];
         for (let i = 0; i < 100 && rows.length === 0; i++) {
-            rows = await h.db!.query("SELECT key FROM mpcabinet.bot_state WHERE key = 'cloud_logout:123456789'");
+            rows = await h.db!.query(
+                "SELECT key FROM mpcabinet.bot_state WHERE key = 'cloud_logout:123456789'",
+            );
             await new Promise((resolve) => setTimeout(resolve, 30));
         }
         expect(rows).toHaveLength(1);
@@ -56,7 +65,11 @@ describe("local Bot API mode", () => {
         expect(String(call.payload.video)).toMatch(/^file:\/\//);
         const upload = call.uploads[0]!;
         expect(upload.localPath!.startsWith(h.tempDir)).toBe(true);
-        expect(probe(upload.data).streams.map((s) => s.codec_name).sort()).toEqual(["aac", "h264"]);
+        expect(
+            probe(upload.data)
+                .streams.map((s) => s.codec_name)
+                .sort(),
+        ).toEqual(["aac", "h264"]);
         await h.tg.waitFor(() => !existsSync(upload.localPath!), 5000, "temp file removed");
     });
 });

@@ -29,7 +29,9 @@ function runScript(script: string, env: Record<string, string>): Running {
     let err = "";
     child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+        child.once("close", (code) => resolve(code)),
+    );
     return { child, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -73,14 +75,23 @@ describe("environment validation", () => {
         expect(await run.exited).toBe(1);
         const lines = run.stderr().trim().split("\n");
         expect(lines).toHaveLength(4);
-        for (const name of ["BOT_TOKEN", "HLS_MAX_VIDEO_SIZE_MB", "DB_SCHEMA", "TELEGRAM_API_LOCAL"]) {
-            expect(lines.filter((l) => l.startsWith(`Invalid environment: ${name}: `))).toHaveLength(1);
+        for (const name of [
+            "BOT_TOKEN",
+            "HLS_MAX_VIDEO_SIZE_MB",
+            "DB_SCHEMA",
+            "TELEGRAM_API_LOCAL",
+        ]) {
+            expect(
+                lines.filter((l) => l.startsWith(`Invalid environment: ${name}: `)),
+            ).toHaveLength(1);
         }
         expect(run.stderr() + run.stdout()).not.toContain(token);
     });
 
     it("names a missing BOT_TOKEN and a CDN host outside the allow-list", async () => {
-        const run = runScript("src/main.ts", { WB_PHOTO_HOST_TEMPLATE: "https://basket-{NN}.evil.example" });
+        const run = runScript("src/main.ts", {
+            WB_PHOTO_HOST_TEMPLATE: "https://basket-{NN}.evil.example",
+        });
         expect(await run.exited).toBe(1);
         expect(run.stderr()).toContain("Invalid environment: BOT_TOKEN: is required");
         const allow = runScript("src/main.ts", {
@@ -88,7 +99,23 @@ describe("environment validation", () => {
             WB_PHOTO_HOST_TEMPLATE: "https://basket-{NN}.evil.example",
         });
         expect(await allow.exited).toBe(1);
-        expect(allow.stderr()).toContain("WB_PHOTO_HOST_TEMPLATE: host is not in WB_CDN_ALLOWED_HOSTS");
+        expect(allow.stderr()).toContain(
+            "WB_PHOTO_HOST_TEMPLATE: host is not in WB_CDN_ALLOWED_HOSTS",
+        );
+    });
+});
+
+describe("fatal polling errors", () => {
+    it("exits 1 when Telegram reports a second poller (409), so Docker restarts the bot", async () => {
+        const { tg, cdn, dir } = await fakes();
+        const env = baseEnv(tg, cdn, dir, { LOG_LEVEL: "info" });
+        const bot = startBot(env);
+        await tg.waitFor(() => existsSync(env.HEARTBEAT_FILE!), 20_000, "polling");
+        tg.failNext("getUpdates", 409, {
+            description: "Conflict: terminated by other getUpdates request",
+        });
+        expect(await bot.exited).toBe(1);
+        expect(bot.stdout()).toContain("long polling stopped");
     });
 });
 
@@ -104,9 +131,13 @@ describe("health check", () => {
         expect(healthy.stdout()).toContain("healthy");
 
         // The three startup lines of SYSTEM.md section 8, in order.
-        const messages = bot.stdout().split("\n").filter(Boolean).map((l) => JSON.parse(l).msg as string);
-        const order = ["Using Local Bot API: ", "Bot starting...", "Starting long polling..."].map((m) =>
-            messages.findIndex((msg) => msg.startsWith(m)),
+        const messages = bot
+            .stdout()
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l).msg as string);
+        const order = ["Using Local Bot API: ", "Bot starting...", "Starting long polling..."].map(
+            (m) => messages.findIndex((msg) => msg.startsWith(m)),
         );
         expect(order.every((i) => i >= 0)).toBe(true);
         expect([...order].sort((a, b) => a - b)).toEqual(order);
@@ -140,11 +171,18 @@ describe("SIGTERM", () => {
         tg.sendText(user, String(p.nm));
         await waitForText(tg, user.id, ["Видео: есть"], 20_000);
         const cardId = Number(
-            tg.callsTo(user.id, "editMessageText").filter((c) => c.payload.reply_markup).at(-1)!.payload.message_id,
+            tg
+                .callsTo(user.id, "editMessageText")
+                .filter((c) => c.payload.reply_markup)
+                .at(-1)!.payload.message_id,
         );
         cdn.segmentDelayMs = 1500;
         tg.pressButton(user, `download:${p.nm}:video`, cardId);
-        await tg.waitFor(() => cdn.requestsFor(p.nm).some((r) => r.path.endsWith(".ts")), 15_000, "ffmpeg running");
+        await tg.waitFor(
+            () => cdn.requestsFor(p.nm).some((r) => r.path.endsWith(".ts")),
+            15_000,
+            "ffmpeg running",
+        );
         const ffmpeg = ffmpegPids(dir);
         expect(ffmpeg.length).toBe(1);
         expect(readdirSync(dir).filter((f) => f.startsWith("wbv-")).length).toBeGreaterThan(0);

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CdnRequest } from "../helpers/fake-cdn.js";
-import { cardMessageId, newUser, startHarness, waitForText, type Harness } from "../helpers/harness.js";
+import {
+    cardMessageId,
+    newUser,
+    startHarness,
+    waitForText,
+    type Harness,
+} from "../helpers/harness.js";
 import { standardProduct } from "../helpers/products.js";
 
 // A global limit of one ffmpeg job (one vCPU), queue positions, one job per user (10.3.5).
@@ -32,7 +38,10 @@ describe("video job limits", () => {
         h.tg.pressButton(bob, `download:${b.nm}:video`, bobCard);
 
         await h.tg.waitFor(
-            () => h.tg.callsTo(bob.id, "editMessageText").some((c) => /в очереди/.test(String(c.payload.text))),
+            () =>
+                h.tg
+                    .callsTo(bob.id, "editMessageText")
+                    .some((c) => /в очереди/.test(String(c.payload.text))),
             10_000,
             "bob's queue position",
         );
@@ -63,7 +72,9 @@ describe("video job limits", () => {
         await h.tg.waitFor(() => segments(h, p.nm).length > 0, 10_000, "conversion");
         h.tg.pressButton(user, `download:${p.nm}:photo`, card);
         await h.tg.waitFor(() =>
-            h.tg.callsOf("answerCallbackQuery").some((c) => /предыдущая загрузка/.test(String(c.payload.text))),
+            h.tg
+                .callsOf("answerCallbackQuery")
+                .some((c) => /предыдущая загрузка/.test(String(c.payload.text))),
         );
         await h.tg.waitFor(() => h.tg.callsTo(user.id, "sendVideo").length === 1, 30_000, "video");
         h.cdn.segmentDelayMs = 0;

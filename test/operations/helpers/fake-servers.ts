@@ -45,11 +45,16 @@ export class FakeBotApi {
             return;
         }
         if (this.failWith !== undefined) {
-            response.writeHead(this.failWith).end(JSON.stringify({ ok: false, error_code: this.failWith }));
+            const answer = { ok: false, error_code: this.failWith };
+            response.writeHead(this.failWith).end(JSON.stringify(answer));
             return;
         }
         const form = new URLSearchParams(body);
-        this.messages.push({ token: match[1]!, chatId: form.get("chat_id") ?? "", text: form.get("text") ?? "" });
+        this.messages.push({
+            token: match[1]!,
+            chatId: form.get("chat_id") ?? "",
+            text: form.get("text") ?? "",
+        });
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify({ ok: true, result: { message_id: this.messages.length } }));
     });
@@ -72,7 +77,12 @@ export interface StoredObject {
 }
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
-const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data).digest();
+const hmac = (key: Buffer | string, data: string) =>
+    createHmac("sha256", key).update(data).digest();
+const AUTHORIZATION = new RegExp(
+    "^AWS4-HMAC-SHA256 Credential=([^/]+)/(\\d{8})/([^/]+)/s3/aws4_request, " +
+        "SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$",
+);
 
 /**
  * A loopback S3 endpoint that accepts PUT and checks the AWS SigV4 signature itself (our own
@@ -104,10 +114,7 @@ export class FakeS3 {
 
     private verify(request: IncomingMessage, body: Buffer): StoredObject {
         const auth = String(request.headers.authorization ?? "");
-        const match =
-            /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
-                auth,
-            );
+        const match = AUTHORIZATION.exec(auth);
         const [pathPart = "", query = ""] = (request.url ?? "").split("?");
         const key = decodeURIComponent(pathPart);
         if (request.method !== "PUT" || match === null) {
@@ -119,10 +126,13 @@ export class FakeS3 {
             .split(";")
             .map((name) => `${name}:${String(request.headers[name] ?? "").trim()}\n`)
             .join("");
-        const canonical = [request.method, pathPart, query, headers, signedHeaders, payloadHash].join("\n");
+        const canonical = [request.method, pathPart, query, headers, signedHeaders, payloadHash];
         const scope = `${day}/${region}/s3/aws4_request`;
-        const toSign = ["AWS4-HMAC-SHA256", String(request.headers["x-amz-date"]), scope, sha256(canonical)].join("\n");
-        const signingKey = hmac(hmac(hmac(hmac(`AWS4${this.secretAccessKey}`, day!), region!), "s3"), "aws4_request");
+        const amzDate = String(request.headers["x-amz-date"]);
+        const hashed = sha256(canonical.join("\n"));
+        const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, hashed].join("\n");
+        const dayKey = hmac(`AWS4${this.secretAccessKey}`, day!);
+        const signingKey = hmac(hmac(hmac(dayKey, region!), "s3"), "aws4_request");
         const expected = createHmac("sha256", signingKey).update(toSign).digest("hex");
         const signatureValid =
             expected === signature &&

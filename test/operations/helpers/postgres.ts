@@ -32,11 +32,12 @@ export class TestPostgres {
 
     start(): void {
         this.runAsOwner(path.join(this.bin, "initdb"), [
-            "--pgdata", this.dataDir, "--username", this.user, "--auth", "trust", "--encoding", "UTF8",
-            "--locale", "C.UTF-8",
+            "--pgdata", this.dataDir, "--username", this.user, "--auth", "trust",
+            "--encoding", "UTF8", "--locale", "C.UTF-8",
         ]);
         this.runAsOwner(path.join(this.bin, "pg_ctl"), [
-            "--pgdata", this.dataDir, "--wait", "--silent", "--log", path.join(this.dir, "server.log"),
+            "--pgdata", this.dataDir, "--wait", "--silent",
+            "--log", path.join(this.dir, "server.log"),
             "--options", `-k ${this.socketDir} -c listen_addresses= -p ${this.port}`, "start",
         ]);
     }
@@ -59,7 +60,8 @@ export class TestPostgres {
     sql(database: string, sql: string): string {
         return execFileSync(path.join(this.bin, "psql"), [
             "--no-psqlrc", "--quiet", "--tuples-only", "--no-align", "--set", "ON_ERROR_STOP=1",
-            "--host", this.socketDir, "--port", this.port, "--username", this.user, "--dbname", database,
+            "--host", this.socketDir, "--port", this.port,
+            "--username", this.user, "--dbname", database,
         ], { input: sql }).toString().trim();
     }
 
@@ -77,7 +79,9 @@ export function findPostgresBin(): string {
         : [];
     majors.sort((a, b) => Number(b) - Number(a));
     if (majors.length === 0) {
-        throw new Error("Postgres server binaries not found under /usr/lib/postgresql: run scripts/install-deps.sh");
+        throw new Error(
+            "no Postgres server under /usr/lib/postgresql: run scripts/install-deps.sh",
+        );
     }
     return path.join(root, majors[0]!, "bin");
 }

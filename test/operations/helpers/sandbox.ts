@@ -12,7 +12,11 @@ import {
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseOperationsConfig } from "../../../components/operations-config";
-import { OperationsInput, OperationsPaths, operationsFiles } from "../../../components/operations-plan";
+import {
+    OperationsInput,
+    OperationsPaths,
+    operationsFiles,
+} from "../../../components/operations-plan";
 
 export const BOT = "mpcabinet-picture-bot";
 export const SERVICES = ["postgres", "telegram-bot-api", BOT] as const;
@@ -68,7 +72,8 @@ export class OpsSandbox {
         for (const dir of ["services", "after", "ip", "log-config", "fail"]) {
             mkdirSync(path.join(this.dockerState, dir), { recursive: true });
         }
-        for (const [name, file] of [["docker", "fake-docker.sh"], ["systemctl", "fake-systemctl.sh"]]) {
+        const fakes = [["docker", "fake-docker.sh"], ["systemctl", "fake-systemctl.sh"]];
+        for (const [name, file] of fakes) {
             copyFileSync(path.join(__dirname, file), path.join(this.binDir, name));
             chmodSync(path.join(this.binDir, name), 0o755);
         }

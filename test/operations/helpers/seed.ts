@@ -21,20 +21,26 @@ CREATE TABLE IF NOT EXISTS shared.analytics_events (
     created_at  TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
 );
 CREATE SCHEMA IF NOT EXISTS mpcabinet;
-CREATE TABLE IF NOT EXISTS mpcabinet.requests (id BIGSERIAL PRIMARY KEY, article TEXT NOT NULL, done BOOLEAN);
+CREATE TABLE IF NOT EXISTS mpcabinet.requests (
+    id BIGSERIAL PRIMARY KEY, article TEXT NOT NULL, done BOOLEAN
+);
 INSERT INTO shared.users (telegram_id, username, first_name, last_name, first_seen, last_seen)
-    SELECT 1000 + n, 'user' || n, 'Имя ' || n, NULL, TIMESTAMP '2026-01-01' + n * INTERVAL '1 hour',
+    SELECT 1000 + n, 'user' || n, 'Имя ' || n, NULL,
+           TIMESTAMP '2026-01-01' + n * INTERVAL '1 hour',
            TIMESTAMP '2026-02-01' + n * INTERVAL '1 minute'
     FROM generate_series(1, 250) AS n;
 INSERT INTO shared.analytics_events (telegram_id, event_type, event_data, created_at)
-    SELECT 1000 + (n % 250) + 1, 'event_' || (n % 7), jsonb_build_object('n', n, 'note', 'кириллица'),
+    SELECT 1000 + (n % 250) + 1, 'event_' || (n % 7),
+           jsonb_build_object('n', n, 'note', 'кириллица'),
            TIMESTAMP '2026-03-01' + n * INTERVAL '1 second'
     FROM generate_series(1, 1200) AS n;
-INSERT INTO mpcabinet.requests (article, done) SELECT 'art-' || n, n % 3 = 0 FROM generate_series(1, 40) AS n;
+INSERT INTO mpcabinet.requests (article, done)
+    SELECT 'art-' || n, n % 3 = 0 FROM generate_series(1, 40) AS n;
 `;
 
 export function createSeededDatabase(pg: TestPostgres, database = DB): void {
-    pg.sql("postgres", `DROP DATABASE IF EXISTS ${database} WITH (FORCE); CREATE DATABASE ${database};`);
+    pg.sql("postgres", `DROP DATABASE IF EXISTS ${database} WITH (FORCE);`);
+    pg.sql("postgres", `CREATE DATABASE ${database};`);
     pg.sql(database, SEED_SQL);
 }
 
@@ -46,12 +52,13 @@ export function tableFingerprints(pg: TestPostgres, database = DB): string[] {
         .split("\n")
         .filter((line) => line !== "");
     return tables.map((table) => {
-        const row = pg.sql(database, `SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-')
-            FROM ${table} AS t;`);
+        const row = pg.sql(database, `SELECT count(*) || ' ' ||
+            coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM ${table} AS t;`);
         return `${table} ${row}`;
     });
 }
 
 export function databases(pg: TestPostgres): string[] {
-    return pg.sql("postgres", "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1;").split("\n");
+    const sql = "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1;";
+    return pg.sql("postgres", sql).split("\n");
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# managed by Pulumi from templates/opt/stack/scripts/backup-postgres.sh; host edits are overwritten.
+# Managed by Pulumi from templates/opt/stack/scripts/backup-postgres.sh;
+# host edits are overwritten.
 #
 # Dumps the whole Postgres database of the compose stack into <stack dir>/backups as
 # backup_YYYYMMDD_HHMMSS.dump (pg_dump custom format: compressed, restored with pg_restore),
 # deletes complete backups older than the retention period and, when an off-site env file exists,
 # copies the new backup to an S3-compatible bucket.
-# Run daily by telegram-backup.service; safe to run by hand (`sudo <stack dir>/scripts/backup-postgres.sh`).
+# Run daily by telegram-backup.service; safe to run by hand as root.
 # stdout: the path of the new backup, nothing else. Progress and errors go to stderr (the journal).
 set -euo pipefail
 
@@ -20,8 +21,10 @@ readonly LOCK_DIR={{ lock_dir }}
 # --- end of rendered variables ---
 
 readonly BACKUP_DIR="$STACK_DIR/backups"
-# Complete backups only. A dump in progress is ".backup_<stamp>.dump.partial", which this never matches.
-readonly BACKUP_GLOB="backup_[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]_[0-9][0-9][0-9][0-9][0-9][0-9].dump"
+# Complete backups only: a dump in progress is ".backup_<stamp>.dump.partial", never matched here.
+readonly DATE_GLOB="[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]"
+readonly TIME_GLOB="[0-9][0-9][0-9][0-9][0-9][0-9]"
+readonly BACKUP_GLOB="backup_${DATE_GLOB}_${TIME_GLOB}.dump"
 readonly LOG_TAG="telegram-backup"
 
 partial_file=""
@@ -48,14 +51,15 @@ compose() {
 take_lock() {
     mkdir -p "$LOCK_DIR"
     exec {lock_fd}>"$LOCK_DIR/backup.lock"
-    flock -n "$lock_fd" || die "another backup or restore is running (lock $LOCK_DIR/backup.lock); try again later"
+    flock -n "$lock_fd" ||
+        die "another backup or restore is running (lock $LOCK_DIR/backup.lock); try again later"
 }
 
 warn_about_stale_partials() {
     local stale
     for stale in "$BACKUP_DIR"/.backup_*.partial; do
         [[ -e "$stale" ]] || continue
-        log "WARNING: $stale is left over from an interrupted backup; delete it once you have checked it"
+        log "WARNING: $stale is left over from an interrupted backup; check it, then delete it"
     done
 }
 
@@ -66,9 +70,10 @@ dump_database() {
     partial_file="$BACKUP_DIR/.$(basename "$final").partial"
     [[ ! -e "$final" ]] || die "$final already exists; wait a second and run the backup again"
     log "==> dumping database $POSTGRES_DB to $final"
-    if ! compose exec -T postgres \
-        pg_dump --format=custom --username="$POSTGRES_USER" --dbname="$POSTGRES_DB" >"$partial_file"; then
-        die "pg_dump failed (see the lines above); no backup was written. Check: docker compose -p $COMPOSE_PROJECT ps postgres"
+    if ! compose exec -T postgres pg_dump --format=custom \
+        --username="$POSTGRES_USER" --dbname="$POSTGRES_DB" >"$partial_file"; then
+        die "pg_dump failed (see the lines above); no backup was written." \
+            "Check: cd $STACK_DIR && docker compose ps postgres"
     fi
     if [[ "$(head -c 5 "$partial_file")" != "PGDMP" ]]; then
         die "pg_dump exited 0 but its output is not a custom-format archive; no backup was written"
@@ -86,8 +91,8 @@ apply_retention() {
     while IFS= read -r -d '' old; do
         rm -f -- "$old"
         log "retention: deleted $old (older than $RETENTION_DAYS days)"
-    done < <(find "$BACKUP_DIR" -maxdepth 1 -type f -name "$BACKUP_GLOB" ! -name "$(basename "$newest")" \
-        -mmin "+$((RETENTION_DAYS * 24 * 60))" -print0)
+    done < <(find "$BACKUP_DIR" -maxdepth 1 -type f -name "$BACKUP_GLOB" \
+        ! -name "$(basename "$newest")" -mmin "+$((RETENTION_DAYS * 24 * 60))" -print0)
 }
 
 # Reads KEY=VALUE lines without evaluating them as shell.
@@ -97,8 +102,8 @@ read_offsite_config() {
         [[ -z "$line" || "$line" == \#* ]] && continue
         key="${line%%=*}"
         case "$key" in
-            S3_ENDPOINT | S3_BUCKET | S3_REGION | S3_PREFIX | S3_ACCESS_KEY_ID | S3_SECRET_ACCESS_KEY)
-                printf -v "$key" '%s' "${line#*=}" ;;
+            S3_ENDPOINT | S3_BUCKET | S3_REGION | S3_PREFIX | S3_ACCESS_KEY_ID | \
+                S3_SECRET_ACCESS_KEY) printf -v "$key" '%s' "${line#*=}" ;;
             *) die "unknown key '$key' in $OFFSITE_ENV_FILE" ;;
         esac
     done <"$OFFSITE_ENV_FILE"
@@ -115,18 +120,21 @@ curl_config_quote() {
 # header we give.
 copy_offsite() {
     local file="$1"
-    local S3_ENDPOINT="" S3_BUCKET="" S3_REGION="" S3_PREFIX="" S3_ACCESS_KEY_ID="" S3_SECRET_ACCESS_KEY=""
+    local S3_ENDPOINT="" S3_BUCKET="" S3_REGION="" S3_PREFIX=""
+    local S3_ACCESS_KEY_ID="" S3_SECRET_ACCESS_KEY=""
     read_offsite_config
-    local url payload_hash
+    local url payload_hash credentials
     url="${S3_ENDPOINT%/}/$S3_BUCKET/$S3_PREFIX$(basename "$file")"
     payload_hash="$(sha256sum -- "$file" | cut -d ' ' -f 1)"
+    credentials="$(curl_config_quote "$S3_ACCESS_KEY_ID:$S3_SECRET_ACCESS_KEY")"
     log "==> copying $(basename "$file") to $url"
     if ! curl --silent --show-error --fail-with-body --retry 3 --max-time 3600 \
         --aws-sigv4 "aws:amz:$S3_REGION:s3" \
-        --config <(printf 'user = %s\n' "$(curl_config_quote "$S3_ACCESS_KEY_ID:$S3_SECRET_ACCESS_KEY")") \
+        --config <(printf 'user = %s\n' "$credentials") \
         --header "x-amz-content-sha256: $payload_hash" \
         --upload-file "$file" --output /dev/null -- "$url"; then
-        die "the local backup $file is complete, but the off-site copy to $url failed; check the bucket, keys and endpoint"
+        die "the local backup $file is complete, but the off-site copy to $url failed;" \
+            "check the bucket, the keys and the endpoint"
     fi
     log "off-site copy done: $url"
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# managed by Pulumi from templates/opt/stack/scripts/health-monitor.sh; host edits are overwritten.
+# Managed by Pulumi from templates/opt/stack/scripts/health-monitor.sh;
+# host edits are overwritten.
 #
 # One check of the compose stack, run every few minutes by telegram-health.timer:
 #   - every compose service must have a running container that is healthy (or has no healthcheck);
@@ -50,7 +51,8 @@ load_alert_config() {
         [[ -z "$line" || "$line" == \#* ]] && continue
         key="${line%%=*}"
         case "$key" in
-            ALERT_BOT_TOKEN | ALERT_CHAT_ID | ALERT_API_BASE_URL) printf -v "$key" '%s' "${line#*=}" ;;
+            ALERT_BOT_TOKEN | ALERT_CHAT_ID | ALERT_API_BASE_URL)
+                printf -v "$key" '%s' "${line#*=}" ;;
             *) log "WARNING: ignoring unknown key '$key' in $ALERT_ENV_FILE" ;;
         esac
     done <"$ALERT_ENV_FILE"
@@ -67,11 +69,10 @@ api_base_url() {
         printf '%s\n' "${ALERT_API_BASE_URL%/}"
         return 0
     fi
-    local id address
+    local id address format='{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}'
     id="$(compose ps -q "$BOT_API_SERVICE" | head -n 1)"
     [[ -n "$id" ]] || return 1
-    address="$(docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id" |
-        awk '{ print $1 }')"
+    address="$(docker inspect --format "$format" "$id" | awk '{ print $1 }')"
     [[ -n "$address" ]] || return 1
     printf 'http://%s:%s\n' "$address" "$BOT_API_PORT"
 }
@@ -83,16 +84,17 @@ curl_config_quote() {
 
 # The token is part of the URL, so the URL goes to curl through a config on a pipe, never argv.
 send_message() {
-    local text="$1" base
+    local text="$1" base url
     if ! base="$(api_base_url)"; then
-        log "WARNING: cannot reach the Bot API ($BOT_API_SERVICE has no running container); will retry"
+        log "WARNING: no Bot API to send through ($BOT_API_SERVICE has no container); will retry"
         return 1
     fi
+    url="$(curl_config_quote "$base/bot$ALERT_BOT_TOKEN/sendMessage")"
     if ! curl --silent --show-error --fail --max-time 20 --output /dev/null \
-        --config <(printf 'url = %s\n' "$(curl_config_quote "$base/bot$ALERT_BOT_TOKEN/sendMessage")") \
+        --config <(printf 'url = %s\n' "$url") \
         --data-urlencode "chat_id=$ALERT_CHAT_ID" --data-urlencode "text=$text" \
         --data "disable_web_page_preview=true"; then
-        log "WARNING: the alert to chat $ALERT_CHAT_ID was not delivered; will retry on the next check"
+        log "WARNING: the message to chat $ALERT_CHAT_ID was not delivered; will retry next check"
         return 1
     fi
 }
@@ -129,7 +131,8 @@ report_problem() {
     fi
     if alerts_enabled && [[ "$(incident_field "$subject" alerted)" != 1 ]]; then
         if send_message "🔴 $(prefix): $subject: $detail"; then
-            write_incident "$subject" "$(incident_field "$subject" since)" 1 "$(incident_field "$subject" detail)"
+            write_incident "$subject" "$(incident_field "$subject" since)" 1 \
+                "$(incident_field "$subject" detail)"
             log "alert sent for $subject"
         fi
     fi
@@ -138,10 +141,9 @@ report_problem() {
 close_incident() {
     local subject="$1" since
     [[ -f "$(incident_file "$subject")" ]] || return 0
-    since="$(incident_field "$subject" since)"
+    since="$(date -d "@$(incident_field "$subject" since)" '+%Y-%m-%d %H:%M %Z')"
     if alerts_enabled; then
-        send_message "✅ $(prefix): $subject is healthy again (problem since $(date -d "@$since" '+%Y-%m-%d %H:%M %Z'))" ||
-            return 0
+        send_message "✅ $(prefix): $subject is healthy again (problem since $since)" || return 0
         log "recovery message sent for $subject"
     fi
     rm -f -- "$(incident_file "$subject")"
@@ -154,16 +156,18 @@ close_incident() {
 # `if`, where errexit is off, so every Docker call checks its own status.
 probe_service() {
     local service="$1" ids id state verdict="ok" detail="running"
+    local format='{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}'
     ids="$(compose ps -q "$service")" || return 1
     if [[ -z "$ids" ]]; then
         printf 'down no running container\n'
         return 0
     fi
     for id in $ids; do
-        state="$(docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")" || return 1
+        state="$(docker inspect --format "$format" "$id")" || return 1
         case "$state" in
             "running healthy" | "running none") continue ;;
-            "running starting") [[ "$verdict" != ok ]] || { verdict="starting"; detail="$state"; } ;;
+            "running starting")
+                if [[ "$verdict" == ok ]]; then verdict="starting" detail="$state"; fi ;;
             "running unhealthy" | restarting*) verdict="unhealthy"; detail="$state" ;;
             paused*) verdict="paused"; detail="$state" ;;
             *) verdict="down"; detail="$state"; break ;;
@@ -185,7 +189,7 @@ heal_service() {
         heal_outcome="ran docker compose ${action[*]}"
     else
         failures=$((failures + 1))
-        log "ERROR: docker compose ${action[*]} failed; see the lines above and docker compose logs $service"
+        log "ERROR: docker compose ${action[*]} failed; see above and: docker compose logs $service"
         heal_outcome="docker compose ${action[*]} FAILED"
     fi
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# managed by Pulumi from templates/opt/stack/scripts/restore-postgres.sh; host edits are overwritten.
+# Managed by Pulumi from templates/opt/stack/scripts/restore-postgres.sh;
+# host edits are overwritten.
 #
 # Replaces the stack's database with the contents of a backup:
 #   restore-postgres.sh --list                 lists the backups, newest first
-#   restore-postgres.sh [--yes] <backup>       <backup> is a path or a file name in <stack dir>/backups
+#   restore-postgres.sh [--yes] <backup>       a path, or a file name in <stack dir>/backups
 # Accepts backup_*.dump (custom format, made by backup-postgres.sh) and plain *.sql / *.sql.gz dumps
 # (the format of the old cron backups). Without --yes it asks for the database name on a terminal.
 #
@@ -57,14 +58,16 @@ psql_admin() {
 }
 
 list_backups() {
-    find "$BACKUP_DIR" -maxdepth 1 -type f \( -name 'backup_*.dump' -o -name '*.sql' -o -name '*.sql.gz' \) \
-        ! -name '.*' -printf '%TY-%Tm-%Td %TH:%TM  %10s  %f\n' | sort -r
+    find "$BACKUP_DIR" -maxdepth 1 -type f ! -name '.*' \
+        \( -name 'backup_*.dump' -o -name '*.sql' -o -name '*.sql.gz' \) \
+        -printf '%TY-%Tm-%Td %TH:%TM  %10s  %f\n' | sort -r
 }
 
 resolve_backup() {
     local given="$1"
     if [[ "$given" != */* ]]; then given="$BACKUP_DIR/$given"; fi
-    [[ -f "$given" && -r "$given" ]] || die "no readable backup at $given; list them with: $0 --list"
+    [[ -f "$given" && -r "$given" ]] ||
+        die "no readable backup at $given; list them with: $0 --list"
     case "$given" in
         *.dump | *.sql | *.sql.gz) ;;
         *) die "$given is not a .dump, .sql or .sql.gz file" ;;
@@ -75,7 +78,8 @@ resolve_backup() {
 confirm() {
     local file="$1" answer
     [[ -t 0 ]] || die "not a terminal: pass --yes to replace database $POSTGRES_DB with $file"
-    printf 'This replaces database %s with %s and stops the bots meanwhile.\n' "$POSTGRES_DB" "$file" >&2
+    printf 'This replaces database %s with %s and stops the bots meanwhile.\n' \
+        "$POSTGRES_DB" "$file" >&2
     read -r -p "Type the database name to go on: " answer
     [[ "$answer" == "$POSTGRES_DB" ]] || die "not confirmed; nothing was changed"
 }
@@ -83,9 +87,11 @@ confirm() {
 take_locks() {
     mkdir -p "$LOCK_DIR"
     exec {maintenance_fd}>"$LOCK_DIR/maintenance.lock"
-    flock -w 300 "$maintenance_fd" || die "the health monitor or another restore holds $LOCK_DIR/maintenance.lock"
+    flock -w 300 "$maintenance_fd" ||
+        die "the health monitor or another restore holds $LOCK_DIR/maintenance.lock"
     exec {backup_fd}>"$LOCK_DIR/backup.lock"
-    flock -w 3600 "$backup_fd" || die "a backup has been running for an hour (lock $LOCK_DIR/backup.lock)"
+    flock -w 3600 "$backup_fd" ||
+        die "a backup has been running for an hour (lock $LOCK_DIR/backup.lock)"
 }
 
 # Every compose service that is not infrastructure is a bot and must not write during the restore.
@@ -114,13 +120,13 @@ DROP DATABASE IF EXISTS "$SCRATCH_DB" WITH (FORCE);
 CREATE DATABASE "$SCRATCH_DB" OWNER "$POSTGRES_USER" TEMPLATE template0;
 SQL
     scratch_created=true
+    local psql=(psql --quiet --no-psqlrc --set ON_ERROR_STOP=1 --single-transaction
+        --username="$POSTGRES_USER" --dbname="$SCRATCH_DB")
     case "$file" in
         *.dump) compose exec -T postgres pg_restore --exit-on-error --single-transaction \
             --username="$POSTGRES_USER" --dbname="$SCRATCH_DB" <"$file" ;;
-        *.sql.gz) gzip -dc -- "$file" | compose exec -T postgres psql --quiet --no-psqlrc \
-            --set ON_ERROR_STOP=1 --single-transaction --username="$POSTGRES_USER" --dbname="$SCRATCH_DB" >/dev/null ;;
-        *.sql) compose exec -T postgres psql --quiet --no-psqlrc --set ON_ERROR_STOP=1 \
-            --single-transaction --username="$POSTGRES_USER" --dbname="$SCRATCH_DB" <"$file" >/dev/null ;;
+        *.sql.gz) gzip -dc -- "$file" | compose exec -T postgres "${psql[@]}" >/dev/null ;;
+        *.sql) compose exec -T postgres "${psql[@]}" <"$file" >/dev/null ;;
     esac
 }
 
@@ -138,13 +144,15 @@ COMMIT;
 SQL
     scratch_created=false
     psql_admin <<<"DROP DATABASE \"$OLD_DB\" WITH (FORCE);" ||
-        log "WARNING: the restore is done, but the previous database could not be dropped; drop $OLD_DB by hand"
+        log "WARNING: the restore is done, but $OLD_DB (the previous data) could not be dropped;" \
+            "drop it by hand"
 }
 
 start_bots() {
     if [[ "$bots_stopped" == true && ${#bots[@]} -gt 0 ]]; then
         log "==> starting ${bots[*]}"
-        compose up -d "${bots[@]}" || log "ERROR: could not start ${bots[*]}; run: docker compose -p $COMPOSE_PROJECT up -d"
+        compose up -d "${bots[@]}" ||
+            log "ERROR: could not start ${bots[*]}; run: cd $STACK_DIR && docker compose up -d"
     fi
     bots_stopped=false
 }

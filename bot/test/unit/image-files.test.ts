@@ -1,0 +1,32 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
+
+// The image is built from bot/ alone with `npm ci`, which fails when the lockfile drifts.
+describe("container build inputs", () => {
+    it("bot/package-lock.json matches bot/package.json", () => {
+        const pkg = JSON.parse(read("package.json"));
+        const lock = JSON.parse(read("package-lock.json"));
+        expect(lock.packages[""].dependencies).toEqual(pkg.dependencies);
+        expect(lock.packages[""].devDependencies).toEqual(pkg.devDependencies);
+        for (const name of Object.keys(pkg.dependencies)) {
+            expect(lock.packages[`node_modules/${name}`], name).toBeDefined();
+        }
+    });
+
+    it("the Dockerfile pins the base, runs as 10001 under tini with a health check", () => {
+        const dockerfile = read("Dockerfile");
+        expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22\.\d+\.\d+-bookworm-slim$/m);
+        const froms = dockerfile.match(/^FROM .*/gm) ?? [];
+        expect(froms.length).toBeGreaterThanOrEqual(2);
+        for (const from of froms) expect(from).toMatch(/^FROM \$\{NODE_IMAGE\}/);
+        expect(dockerfile).toContain("--no-install-recommends ffmpeg tini");
+        expect(dockerfile).toContain("npm ci --omit=dev");
+        expect(dockerfile).toMatch(/^USER 10001:10001$/m);
+        expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*dist\/healthcheck\.js/m);
+        expect(dockerfile).toContain('ENTRYPOINT ["/usr/bin/tini", "--"]');
+        expect(read(".dockerignore")).toMatch(/^node_modules$/m);
+        expect(read(".dockerignore")).toMatch(/^\.env$/m);
+    });
+});

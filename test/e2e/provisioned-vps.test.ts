@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { planProvisioning } from "../../components/plan";
+import { applySteps, StepFailedError } from "../vps/applier";
+import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
+import { attemptLogin, SshSession } from "../vps/ssh";
+import { TestVps } from "../vps/vps";
+import {
+    effectiveSshd, expectFirewallActive, expectHardenedSsh, expectSshAuditClean, openTcpPorts,
+    psql, stackDir, startTimes, waitForHealthyStack,
+} from "./checks";
+
+/**
+ * The five scenarios of the test VPS, in order, on one VPS (sshd as ssh.service): a fresh
+ * cloud server, provisioned with the real plan (components/plan.ts) over SSH.
+ */
+
+const log = (line: string) => console.log(`[vps] ${line}`);
+const lynisTarget = 80;
+
+let vps: TestVps;
+let provisioned: Provisioned;
+
+beforeAll(async () => {
+    vps = await TestVps.create({ sshMode: "service", log });
+    // Baseline: the fresh server takes the root password, so the refusal checks below can fail.
+    const fresh = await attemptLogin(vps.target, { password: vps.rootPassword });
+    expect(fresh.accepted, "a fresh test VPS must accept the root password").toBe(true);
+    provisioned = await provision(vps, log);
+});
+
+afterAll(async () => {
+    await vps?.destroy();
+});
+
+async function withSession<T>(action: (session: SshSession) => Promise<T>): Promise<T> {
+    const session = await vps.session();
+    try {
+        return await action(session);
+    } finally {
+        session.close();
+    }
+}
+
+describe("1. fresh host, first apply", () => {
+    it("applied every step of the plan", () => {
+        expect(provisioned.records.map((record) => record.id)).toEqual(provisioned.plan.map((step) => step.id));
+    });
+
+    it("allows root key login only; sshd -T shows the hardened values over 50-cloud-init", async () => {
+        await expectHardenedSsh(vps);
+        await withSession(async (session) => {
+            expect(await session.run("cat /etc/ssh/sshd_config.d/50-cloud-init.conf")).toMatch(
+                /^PasswordAuthentication yes$/m,
+            );
+        });
+    });
+
+    it("ssh-audit reports no [fail] line and passes the project policy", async () => {
+        await expectSshAuditClean(vps);
+    });
+
+    it("has only TCP port 22 open (full scan from outside) while the stack runs", async () => {
+        await withSession(async (session) => {
+            expect(Object.values(await waitForHealthyStack(session))).not.toContain("missing");
+        });
+        expect(await openTcpPorts(vps.target.host)).toEqual([22]);
+    });
+
+    it("has UFW active with default deny incoming", async () => {
+        await withSession(expectFirewallActive);
+    });
+
+    it("runs unattended-upgrades daily and its dry run succeeds", async () => {
+        await withSession(async (session) => {
+            const config = await session.run("apt-config dump APT::Periodic");
+            expect(config).toMatch(/^APT::Periodic::Unattended-Upgrade "1";$/m);
+            expect(config).toMatch(/^APT::Periodic::Update-Package-Lists "1";$/m);
+            const dryRun = await session.exec("unattended-upgrade --dry-run", { timeoutMs: 180_000 });
+            expect(dryRun.code, dryRun.stderr).toBe(0);
+        });
+    });
+
+    it("rotates container logs (json-file, 10m x 3)", async () => {
+        await withSession(async (session) => {
+            expect((await session.run("docker info -f '{{.LoggingDriver}}'")).trim()).toBe("json-file");
+            const ids = (await session.run(`cd ${stackDir} && docker compose ps -q`)).trim().split("\n");
+            expect(ids.length).toBe(3);
+            for (const id of ids) {
+                const logConfig = await session.run(`docker inspect -f '{{json .HostConfig.LogConfig}}' ${id}`);
+                expect(JSON.parse(logConfig)).toEqual({
+                    Type: "json-file",
+                    Config: { "max-size": "10m", "max-file": "3" },
+                });
+            }
+        });
+    });
+
+    it("has every compose service healthy", async () => {
+        await withSession(async (session) => {
+            expect(await waitForHealthyStack(session)).toEqual({
+                postgres: "running/healthy",
+                "telegram-bot-api": "running/healthy",
+                "mpcabinet-picture-bot": "running/healthy",
+            });
+        });
+    });
+
+    it("created the schemas and the shared tables from the init SQL", async () => {
+        await withSession(async (session) => {
+            const schemas = await psql(session, "SELECT nspname FROM pg_namespace ORDER BY 1;");
+            expect(schemas.split("\n")).toEqual(expect.arrayContaining(["shared", "mpcabinet"]));
+            const columns = await psql(
+                session,
+                "SELECT table_name || '.' || column_name || ':' || data_type FROM information_schema.columns " +
+                    "WHERE table_schema = 'shared' ORDER BY table_name, ordinal_position;",
+            );
+            expect(columns.trim().split("\n")).toEqual([
+                "analytics_events.id:integer",
+                "analytics_events.telegram_id:bigint",
+                "analytics_events.event_type:character varying",
+                "analytics_events.event_data:jsonb",
+                "analytics_events.created_at:timestamp without time zone",
+                "users.telegram_id:bigint",
+                "users.username:character varying",
+                "users.first_name:character varying",
+                "users.last_name:character varying",
+                "users.first_seen:timestamp without time zone",
+                "users.last_seen:timestamp without time zone",
+            ]);
+        });
+    });
+
+    it("keeps env files mode 0600 owned by root", async () => {
+        await withSession(async (session) => {
+            const files = (await session.run(`stat -c '%a %U:%G %n' ${stackDir}/env/*.env`)).trim().split("\n");
+            expect(files.length).toBe(3);
+            for (const line of files) expect(line).toMatch(/^600 root:root /);
+        });
+    });
+});
+
+describe("2. second apply", () => {
+    it("reports every step UNCHANGED and restarts no container", async () => {
+        const before = await withSession(startTimes);
+        const records = await reapply(vps, provisioned.plan, log);
+        expect(records.filter((record) => record.outcome !== "UNCHANGED").map((record) => record.id)).toEqual([]);
+        expect(await withSession(startTimes)).toEqual(before);
+    });
+});
+
+describe("3. an invalid sshd option", () => {
+    it("fails the hardening step clearly, rolls the drop-in back, keeps key login", async () => {
+        const dropIn = "/etc/ssh/sshd_config.d/00-hardening.conf";
+        const before = await withSession((session) => session.run(`sha256sum ${dropIn}`));
+        const config = e2eConfig(vps, { sshd: { extraOptions: { NoSuchSshdOption: "yes" } } });
+        const plan = planProvisioning(config, provisioned.runtime);
+        const failure = await applySteps(() => vps.session(), plan).then(
+            () => undefined,
+            (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(StepFailedError);
+        const stepError = failure as StepFailedError;
+        expect(stepError.stepId).toBe("sshd-hardening");
+        expect(stepError.stderr).toMatch(/sshd -t rejected the new config/);
+        expect(stepError.stderr).toMatch(/NoSuchSshdOption/);
+        expect(stepError.stderr).toMatch(/rolled back/);
+        await withSession(async (session) => {
+            expect(await session.run(`sha256sum ${dropIn}`)).toBe(before);
+            expect((await effectiveSshd(session)).passwordauthentication).toBe("no");
+        });
+        await expectHardenedSsh(vps);
+    });
+});
+
+describe("4. reboot", () => {
+    it("comes back hardened, firewalled and healthy without re-running any step", async () => {
+        await vps.poweroff();
+        await vps.boot();
+        await expectHardenedSsh(vps);
+        await withSession(async (session) => {
+            await expectFirewallActive(session);
+            expect(Object.values(await waitForHealthyStack(session)).every((s) => s === "running/healthy")).toBe(true);
+        });
+        expect(await openTcpPorts(vps.target.host)).toEqual([22]);
+        // Only now, after the checks: applying again finds nothing to do.
+        const records = await reapply(vps, provisioned.plan, log);
+        expect(records.filter((record) => record.outcome !== "UNCHANGED").map((record) => record.id)).toEqual([]);
+    });
+});
+
+describe("5. Lynis", () => {
+    it(`scores a hardening index of at least ${lynisTarget}`, async () => {
+        const report = await withSession((session) =>
+            session.exec("lynis audit system --quick --no-colors", { timeoutMs: 300_000 }));
+        const index = Number(/Hardening index : (\d+)/.exec(report.stdout)?.[1] ?? "NaN");
+        const suggestions = report.stdout.split("\n").filter((line) => /^\s+[*!] /.test(line));
+        console.log(`[vps] Lynis hardening index: ${index}\n${suggestions.join("\n")}`);
+        expect(index).toBeGreaterThanOrEqual(lynisTarget);
+    });
+});
