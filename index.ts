@@ -6,16 +6,19 @@ import { sshConnection } from "./components/connection";
 import { DockerEngine } from "./components/docker-engine";
 import { operationsOutputs } from "./components/operations-plan";
 import { loadStack } from "./components/stack-config";
+import { targetHost, targetOutputs } from "./components/target-host";
 
 // Composition root: config -> components -> outputs.
 // Invalid config throws here, before any resource exists.
 const { config, secrets } = loadStack();
-const connection = sshConnection(config, secrets.sshPrivateKey);
+// `host`/`hostKey` from config, or a VPS created through the Timeweb API (timeweb.createServer).
+const target = targetHost(config, secrets.timewebToken);
+const connection = sshConnection(config, target, secrets.sshPrivateKey);
 
 const bootstrap = new Bootstrap("host", { config, connection });
 const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [bootstrap] });
 
-const dockerProvider = remoteDockerProvider("vps-docker", config);
+const dockerProvider = remoteDockerProvider("vps-docker", config, target);
 const images = config.bots.map((bot) => {
     const args = { bot, provider: dockerProvider, projectDir: __dirname };
     return new BotImage(bot.name, args, { dependsOn: [engine] });
@@ -37,9 +40,13 @@ const stack = new ComposeStack(
     { dependsOn: [engine, ...images] },
 );
 
-const ssh = `ssh -p ${config.sshPort} ${config.sshUser}@${config.host}`;
-export const host = config.host;
-export const sshCommand = ssh;
+const where = targetOutputs(config, target);
+export const host = where.host;
+export const hostKey = where.hostKey;
+export const sshCommand = where.sshCommand;
+export const vpsIpv4 = where.vpsIpv4;
+export const vpsHostKeyFingerprint = where.vpsHostKeyFingerprint;
+export const vpsMonthlyPriceRub = where.vpsMonthlyPriceRub;
 export const stackDir = config.stackDir;
 export const services = stack.services;
 export const botImageIds = pulumi.all(imageIds);
@@ -48,9 +55,9 @@ export const backupSchedule = operations.backupSchedule;
 export const backupFolder = operations.backupFolder;
 export const backupRetentionDays = operations.backupRetentionDays;
 export const monitorInterval = operations.monitorInterval;
-export const nextSteps = [
+export const nextSteps = where.sshCommand.apply((ssh) => [
     `Check the stack: ${ssh} 'cd ${config.stackDir} && docker compose ps'`,
     `Follow a bot's log: ${ssh} 'cd ${config.stackDir} && docker compose logs -f --tail 100 <bot>'`,
     "Rotate the Postgres password: bump postgres.passwordVersion, then pulumi up",
     "Add a bot: append to `bots` (name, schema; token with --secret), then pulumi up",
-];
+]);

@@ -50,6 +50,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     });
 }
 
+// An error nobody awaited (e.g. an SSH client's late "error" event) must still stop the VPS,
+// the bot processes and the servers.
+process.on("uncaughtException", (error) => {
+    console.error("uncaught error; stopping everything the bench started:", error);
+    interrupted = true;
+    void cleanup.run().finally(() => process.exit(1));
+});
+
 function progress(text: string): void {
     console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
@@ -111,7 +119,7 @@ async function main(): Promise<void> {
             measureLoad(rig, typicalArticles(50, 4), FFMPEG_MAX_JOBS));
         await step("6", "Idle RSS", "<= 90 MiB", async () => {
             if (fresh instanceof Error) throw fresh;
-            return idleRow(fresh, wanted("7") ? await idleSamples(rig, 5000) : undefined);
+            return idleRow(fresh, wanted("7") ? await idleSamples(rig, 20_000) : undefined);
         });
         await rig.bot.stop();
     }

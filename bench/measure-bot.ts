@@ -23,14 +23,17 @@ export async function idleSamples(rig: Rig, settleMs: number): Promise<number[]>
     return sampleRss(rig, 20, 100);
 }
 
-/** Measurement 6: RSS of the idle bot, freshly started and again after the 50-user load. */
+/**
+ * Measurement 6: RSS of the idle bot, freshly started and again 20 s after the 50-user load (V8
+ * gives memory back a few seconds after the work stops; 5 s after it the RSS is still ~110 MiB).
+ */
 export function idleRow(fresh: readonly number[], afterWork?: readonly number[]): Row {
     const freshMax = Math.max(...fresh);
     const afterMax = afterWork ? Math.max(...afterWork) : undefined;
     return {
         id: "6",
         name: "Idle RSS of the bot process (node main.js, polling, DB connected)",
-        ours: `fresh: ${mib(freshMax)}` + (afterMax === undefined ? "" : `; idle after the 50-user load: ${mib(afterMax)}`),
+        ours: `fresh: ${mib(freshMax)}` + (afterMax === undefined ? "" : `; idle 20 s after the 50-user load: ${mib(afterMax)}`),
         baseline: "—",
         ratio: "—",
         target: "<= 90 MiB",

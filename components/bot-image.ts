@@ -3,15 +3,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { BotConfig, StackConfig } from "./config";
+import type { TargetHost } from "./target-host";
 
 /** Relative to the project directory (Pulumi's working directory), so laptop and CI agree. */
 export const KNOWN_HOSTS_DIR = ".pulumi-ssh";
 
-/** The known_hosts line for the pinned host key (`[host]:port` when the port is not 22). */
-export function knownHostsLine(config: StackConfig): string | undefined {
-    if (config.hostKey === undefined) return undefined;
-    const host = config.sshPort === 22 ? config.host : `[${config.host}]:${config.sshPort}`;
-    return `${host} ${config.hostKey}`;
+/** The known_hosts line for a pinned host key (`[host]:port` when the port is not 22). */
+export function knownHostsLine(host: string, port: number, hostKey: string): string {
+    return `${port === 22 ? host : `[${host}]:${port}`} ${hostKey}`;
 }
 
 /** ssh options for the Docker CLI's ssh transport: only the pinned key is accepted. */
@@ -30,22 +29,29 @@ export function dockerSshOpts(knownHostsFile: string): string[] {
 
 /**
  * The Docker provider for the VPS daemon over SSH (the key comes from ssh-agent). Writes the
- * generated known_hosts file; `disableDockerDaemonCheck` lets a CI preview run without SSH.
+ * known_hosts file for the pinned key once host and key are known (the key of a server created
+ * in this run is known only after its first boot); sshOpts wait for the file, so the provider
+ * never runs ssh before it exists. `disableDockerDaemonCheck` lets a CI preview run without SSH.
  */
 export function remoteDockerProvider(
     name: string,
     config: StackConfig,
+    target: TargetHost,
     workDir = process.cwd(),
 ): docker.Provider {
     const knownHostsFile = path.join(KNOWN_HOSTS_DIR, `${pulumi.getStack()}-known_hosts`);
-    const line = knownHostsLine(config);
-    if (line !== undefined) {
+    const pin = (host: string, hostKey: string): string[] => {
         mkdirSync(path.join(workDir, KNOWN_HOSTS_DIR), { recursive: true, mode: 0o700 });
+        const line = knownHostsLine(host, config.sshPort, hostKey);
         writeFileSync(path.join(workDir, knownHostsFile), `${line}\n`, { mode: 0o600 });
-    }
+        return dockerSshOpts(knownHostsFile);
+    };
     return new docker.Provider(name, {
-        host: `ssh://${config.sshUser}@${config.host}:${config.sshPort}`,
-        sshOpts: dockerSshOpts(knownHostsFile),
+        host: pulumi.interpolate`ssh://${config.sshUser}@${target.host}:${config.sshPort}`,
+        sshOpts:
+            target.hostKey === undefined
+                ? dockerSshOpts(knownHostsFile)
+                : pulumi.all([target.host, target.hostKey]).apply(([host, key]) => pin(host, key)),
         disableDockerDaemonCheck: true,
     });
 }

@@ -33,9 +33,12 @@ import { timewebConfigSchema } from "./timeweb/config";
 function stackSchema(requireSecrets: boolean) {
     return object(
         {
-            host: text(`${SET} host <VPS IPv4>`).regex(/^[A-Za-z0-9.:-]+$/, {
-                error: `must be an IP address or host name: ${SET} host <VPS IPv4>`,
-            }),
+            /** Required unless timeweb.createServer (checked in parseStack, which sees both). */
+            host: text(`${SET} host <VPS IPv4>`)
+                .regex(/^[A-Za-z0-9.:-]+$/, {
+                    error: `must be an IP address or host name: ${SET} host <VPS IPv4>`,
+                })
+                .optional(),
             sshPort: z
                 .number({ error: `must be a port number: ${SET} sshPort 22` })
                 .int({ error: `must be a port number: ${SET} sshPort 22` })
@@ -171,6 +174,8 @@ export interface ParseOptions {
     readonly requireSecrets?: boolean;
     /** Require hostKey (pinned host key): true for `pulumi up`. */
     readonly requireHostKey?: boolean;
+    /** Whether the secret `timeweb:token` is set; undefined skips that check. */
+    readonly hasTimewebToken?: boolean;
 }
 
 /** Parses a plain object with the stack config's keys; secrets are optional and dropped. */
@@ -183,17 +188,12 @@ export function parseStack(
     raw: unknown,
     options: ParseOptions,
 ): { config: StackConfig; secrets: Partial<StackSecrets> } {
-    const result = stackSchema(options.requireSecrets ?? false).safeParse(raw);
+    const input = withTimewebDefaults(raw);
+    const result = stackSchema(options.requireSecrets ?? false).safeParse(input);
     const problems = result.success ? [] : result.error.issues.map(formatIssue);
-    const rawHostKey =
-        typeof raw === "object" && raw !== null
-            ? (raw as { hostKey?: unknown }).hostKey
-            : undefined;
-    if (options.requireHostKey && rawHostKey === undefined) {
-        problems.push(
-            "hostKey: required for `pulumi up` (it pins the server's identity): npm run trust-host -- <host>",
-        );
-    }
+    const target = targetProblems(input, options);
+    problems.unshift(...target.first);
+    problems.push(...target.last);
     if (!result.success || problems.length > 0) throw new StackConfigError(problems);
     const { sshPrivateKey, botApi, bots, backups, monitor, journald, ...rest } = result.data;
     const operations = splitOperationsSecrets({ backups, monitor, journald });
@@ -213,6 +213,65 @@ export function parseStack(
             ...(apiHash === undefined ? {} : { botApiHash: apiHash }),
             botTokens: tokens,
         },
+    };
+}
+
+type RawTarget = {
+    host?: unknown;
+    hostKey?: unknown;
+    operatorKeys?: unknown;
+    timeweb?: { createServer?: unknown; sshPublicKey?: unknown };
+};
+
+function rawTarget(raw: unknown): RawTarget {
+    return typeof raw === "object" && raw !== null ? (raw as RawTarget) : {};
+}
+
+function createsServer(raw: unknown): boolean {
+    return rawTarget(raw).timeweb?.createServer === true;
+}
+
+/** The server Timeweb creates gets the first operator key unless timeweb.sshPublicKey is set. */
+function withTimewebDefaults(raw: unknown): unknown {
+    const { timeweb, operatorKeys } = rawTarget(raw);
+    if (!createsServer(raw) || timeweb?.sshPublicKey !== undefined) return raw;
+    const first = Array.isArray(operatorKeys) ? operatorKeys[0] : undefined;
+    if (typeof first !== "string") return raw;
+    return { ...(raw as object), timeweb: { ...timeweb, sshPublicKey: first } };
+}
+
+/**
+ * Where the program connects: `host` and `hostKey` from config, or the server that
+ * timeweb.createServer makes (its IPv4 and the host key pinned on first connect), which then
+ * needs the API token. `first` problems go before zod's (host is the first key), `last` after.
+ */
+function targetProblems(raw: unknown, options: ParseOptions): { first: string[]; last: string[] } {
+    const { host, hostKey } = rawTarget(raw);
+    const when = (problem: boolean, message: string) => (problem ? [message] : []);
+    if (!createsServer(raw)) {
+        return {
+            first: when(host === undefined, `host: required: ${SET} host <VPS IPv4>`),
+            last: when(
+                options.requireHostKey === true && hostKey === undefined,
+                "hostKey: required for `pulumi up` (it pins the server's identity): npm run trust-host -- <host>",
+            ),
+        };
+    }
+    return {
+        first: when(
+            host !== undefined,
+            "host: must not be set when timeweb.createServer is true (the program connects to the server it creates): pulumi config rm host",
+        ),
+        last: [
+            ...when(
+                hostKey !== undefined,
+                "hostKey: must not be set when timeweb.createServer is true (the created server's key is pinned on first connect): pulumi config rm hostKey",
+            ),
+            ...when(
+                options.hasTimewebToken === false,
+                "timeweb:token: required (secret) when timeweb.createServer is true: pulumi config set --secret timeweb:token <API token from the Timeweb panel>",
+            ),
+        ],
     };
 }
 

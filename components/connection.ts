@@ -1,17 +1,19 @@
 import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
+import type { TargetHost } from "./target-host";
 
 /** Dial attempts before a step gives up (refused connections use them up in about 30 s). */
 export const DIAL_ERROR_LIMIT = 30;
 
-/** The one SSH connection every step uses; `hostKey` pins the server when configured. */
+/** The one SSH connection every step uses; `hostKey` pins the server when known. */
 export function sshConnection(
     config: StackConfig,
+    target: TargetHost,
     privateKey?: pulumi.Output<string>,
 ): command.types.input.remote.ConnectionArgs {
     const connection: command.types.input.remote.ConnectionArgs = {
-        host: config.host,
+        host: target.host,
         port: config.sshPort,
         user: config.sshUser,
         dialErrorLimit: DIAL_ERROR_LIMIT,
@@ -19,7 +21,7 @@ export function sshConnection(
     };
     return {
         ...connection,
-        ...(config.hostKey === undefined ? {} : { hostKey: config.hostKey }),
+        ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
         ...(privateKey === undefined ? {} : { privateKey }),
     };
 }

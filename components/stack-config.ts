@@ -8,12 +8,17 @@ export interface StackSecretOutputs {
     readonly botApiHash: pulumi.Output<string>;
     readonly botTokens: pulumi.Output<Record<string, string>>;
     readonly offsiteKeys?: pulumi.Output<OffsiteKeys>;
+    /** The Timeweb API token (`timeweb:token`), read only when timeweb.createServer is true. */
+    readonly timewebToken?: pulumi.Output<string>;
 }
 
 export interface LoadedStack {
     readonly config: StackConfig;
     readonly secrets: StackSecretOutputs;
 }
+
+/** The Timeweb API token: a secret of the `timeweb` namespace, not of the project. */
+const TIMEWEB_TOKEN = "timeweb:token";
 
 /** Keys whose values are plain strings; every other key holds JSON (numbers, objects, lists). */
 const STRING_KEYS = new Set([
@@ -57,6 +62,7 @@ export function loadStack(): LoadedStack {
     const { config, secrets } = parseStack(readRawConfig(), {
         requireSecrets: true,
         requireHostKey: !pulumi.runtime.isDryRun(),
+        hasTimewebToken: TIMEWEB_TOKEN in pulumi.runtime.allConfig(),
     });
     const stackConfig = new pulumi.Config();
     const bots = stackConfig.requireSecretObject<{ name: string; token: string }[]>("bots");
@@ -80,6 +86,9 @@ export function loadStack(): LoadedStack {
                               secretAccessKey: s3.secretAccessKey,
                           })),
                   }),
+            ...(config.timeweb?.createServer === true
+                ? { timewebToken: new pulumi.Config("timeweb").requireSecret("token") }
+                : {}),
         },
     };
 }

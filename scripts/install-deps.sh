@@ -15,6 +15,9 @@ packages=(
     ffmpeg postgresql procps
     # scans from outside the VPS
     nmap
+    # backup and health-monitor scripts under test (curl: S3 upload and alerts; systemd:
+    # systemd-analyze verify/calendar on the units; tzdata: OnCalendar time zones)
+    curl systemd tzdata
 )
 
 export DEBIAN_FRONTEND=noninteractive

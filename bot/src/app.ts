@@ -30,6 +30,7 @@ export interface App {
 }
 
 const POLL_TIMEOUT_SECONDS = 25;
+const EMPTY_POLL_MIN_MS = 500;
 
 /** Wires the services, starts long polling and returns a handle to stop everything. */
 export async function startApp(
@@ -111,8 +112,15 @@ export async function startApp(
     const heartbeat = new Heartbeat(config.heartbeatFile);
     const bot = createBot(deps, { client: { apiRoot: config.apiRoot, timeoutSeconds: 60 } });
     bot.api.config.use(async (prev, method, payload, signal) => {
+        const started = Date.now();
         const result = await prev(method, payload, signal);
-        if (method === "getUpdates") await heartbeat.beat();
+        if (method !== "getUpdates") return result;
+        await heartbeat.beat();
+        // A server that answers an empty long poll at once (a fake Bot API) must not make this
+        // loop spin; the real server holds the request for the poll timeout.
+        const empty = result.ok && Array.isArray(result.result) && result.result.length === 0;
+        const early = EMPTY_POLL_MIN_MS - (Date.now() - started);
+        if (empty && early > 0) await new Promise((resolve) => setTimeout(resolve, early));
         return result;
     });
 

@@ -112,6 +112,9 @@ describe("operations on the test VPS", () => {
         expect(calendar).toContain("OnCalendar=*-*-* 03:00:00 Europe/Moscow");
         const journald = await run("systemd-analyze cat-config systemd/journald.conf");
         expect(journald).toMatch(/^SystemMaxUse=200M$/m);
+        // journald itself reports the cap it applies ("System Journal ... max 200.0M").
+        const journaldLog = await run("journalctl -u systemd-journald -o cat");
+        expect(journaldLog).toMatch(/max 200\.0M/);
         const logConfigs = await run(`docker inspect --format '{{.HostConfig.LogConfig.Type}} ` +
             `{{index .HostConfig.LogConfig.Config "max-size"}}' $(${COMPOSE} ps -q)`);
         expect(lines(logConfigs)).toHaveLength(3);
@@ -222,10 +225,20 @@ describe("operations on the test VPS", () => {
         const alertsBefore = botMessages().length;
 
         await run(`${COMPOSE} stop ${BOT}`);
+        const stoppedAt = Number(await run("date +%s.%N"));
         expect(await containerState(BOT)).toMatch(/^exited/);
 
         const running = async () => (await containerState(BOT)).startsWith("running");
         expect(await waitUntil(running, ONE_CYCLE_MS, 1000)).toBe(true);
+        // Within one cycle: the first check that started after the stop is the one that repaired.
+        const since = Math.floor(stoppedAt) - 1;
+        const entries = await run(`journalctl -u telegram-health -o short-unix --since @${since}`);
+        const after = lines(entries).filter((line) => Number(line.split(" ")[0]) > stoppedAt);
+        const start = after.findIndex((line) => line.includes("Starting telegram-health.service"));
+        const end = after.findIndex((line, index) => index > start && line.includes(": checked "));
+        expect(start).toBeGreaterThan(-1);
+        const firstCheck = after.slice(start, end + 1).join("\n");
+        expect(firstCheck).toContain(`running docker compose up -d ${BOT}`);
         const alerted = () => botMessages().length > alertsBefore;
         expect(await waitUntil(alerted, ONE_CYCLE_MS, 500)).toBe(true);
         const [alert] = botMessages().slice(alertsBefore);

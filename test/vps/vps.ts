@@ -102,6 +102,8 @@ export class TestVps {
             `--network-namespace-path=/run/netns/${this.network.netns}`,
             `--machine=${this.network.netns}`, "--capability=all",
             "--system-call-filter=add_key keyctl bpf", "--resolv-conf=copy-host",
+            // The VPS keeps its own timezone (the provisioning sets it) across reboots.
+            "--timezone=off",
             `--bind-ro=${this.rootfsCache}:${imageRootfsMount}`,
             `--bind-ro=${join(this.runDir, "share")}:${shareMount}`,
         ];
@@ -209,20 +211,23 @@ async function destroyRun(runDir: string, state: RunState, log: (line: string) =
     log("test VPS removed: process stopped, namespace and NAT rule deleted");
 }
 
-/** Removes runs whose owning process died without tearing down (kill -9, a crash). */
-export async function cleanupStaleRuns(log: (line: string) => void, all = false): Promise<void> {
+/**
+ * Removes runs whose owning process died without tearing down (kill -9, a crash), or, with
+ * `ownerPid`, the runs of that process (the sandbox after a Ctrl-C during boot).
+ */
+export async function cleanupStaleRuns(log: (line: string) => void, ownerPid?: number): Promise<void> {
     if (!existsSync(runsDir)) return;
+    const shouldGo = (pid: number) => (ownerPid === undefined ? !isAlive(pid) : pid === ownerPid);
     for (const name of readdirSync(runsDir)) {
         const runDir = join(runsDir, name);
         const statePath = join(runDir, "state.json");
         if (!existsSync(statePath)) {
-            const ownerPid = Number(name.split("-")[0]);
-            if (all || !isAlive(ownerPid)) rmSync(runDir, { recursive: true, force: true });
+            if (shouldGo(Number(name.split("-")[0]))) rmSync(runDir, { recursive: true, force: true });
             continue;
         }
         const state = JSON.parse(readFileSync(statePath, "utf8")) as RunState;
-        if (all || !isAlive(state.ownerPid)) {
-            log(`cleaning up a left-over test VPS run ${name}`);
+        if (shouldGo(state.ownerPid)) {
+            log(`cleaning up the test VPS run ${name}`);
             await destroyRun(runDir, state, log);
         }
     }

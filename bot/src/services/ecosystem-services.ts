@@ -60,7 +60,10 @@ export class AnalyticsServiceClient {
                 return send();
             })
             .catch((error: unknown) =>
-                this.log.warn({ err: (error as Error).message, type }, "analytics-service copy failed"),
+                this.log.warn(
+                    { err: (error as Error).message, type },
+                    "analytics-service copy failed",
+                ),
             );
     }
 }

@@ -45,5 +45,6 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     if (!press) return tg.sendText(user, line);
     const cards = tg.callsTo(user.id, "editMessageText").filter((c) => c.payload.reply_markup);
     const card = cards.at(-1);
-    if (card) tg.pressButton(user, `download:${product.nm}:${press[1]}`, Number(card.payload.message_id));
+    if (card)
+        tg.pressButton(user, `download:${product.nm}:${press[1]}`, Number(card.payload.message_id));
 });

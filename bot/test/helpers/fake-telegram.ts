@@ -218,7 +218,11 @@ export class FakeTelegram {
         }
     }
 
+    /** Number of getUpdates requests served. */
+    pollCount = 0;
+
     private getUpdates(payload: Record<string, unknown>, res: ServerResponse): void {
+        this.pollCount += 1;
         const offset = Number(payload.offset ?? 0);
         const pending = () =>
             this.updates.filter((u) => (u as { update_id: number }).update_id >= offset);

@@ -1,5 +1,13 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import {
+    chownSync,
+    existsSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,7 +45,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
         cleanups.reverse().forEach((c) => c());
         throw error;
     }
-    return async () => cleanups.reverse().forEach((c) => c());
+    const teardown = () =>
+        cleanups
+            .splice(0)
+            .reverse()
+            .forEach((c) => c());
+    // A run interrupted by a signal (e.g. `timeout`) skips teardown: clean up here instead.
+    for (const [signal, code] of [
+        ["SIGINT", 130],
+        ["SIGTERM", 143],
+        ["SIGHUP", 129],
+    ] as const) {
+        process.once(signal, () => {
+            teardown();
+            process.exit(code);
+        });
+    }
+    return async () => teardown();
 }
 
 /** 6 s of noise video (incompressible, ~1.6 MB) + a sine tone, in 1 s HLS segments. */
@@ -60,41 +84,63 @@ export function makeHlsFixture(dir: string): void {
     );
 }
 
+const asRoot = process.getuid?.() === 0;
+
+function pgTool(bin: string, args: string[]) {
+    const cmd = asRoot ? "runuser" : join(PG_BIN, bin);
+    const argv = asRoot ? ["-u", "postgres", "--", join(PG_BIN, bin), ...args] : args;
+    return spawnSync(cmd, argv, { encoding: "utf8" });
+}
+
+/** Clusters of earlier runs that were killed before their teardown (their owner is gone). */
+function reapStaleClusters(): void {
+    for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith("bot-pg-"))) {
+        const dir = join(tmpdir(), name);
+        const ownerFile = join(dir, "owner.pid");
+        if (!existsSync(ownerFile)) continue;
+        if (processAlive(Number(readFileSync(ownerFile, "utf8")))) continue;
+        pgTool("pg_ctl", ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"]);
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 async function startCluster(): Promise<{ url: string; stop: () => void }> {
+    reapStaleClusters();
     const dir = mkdtempSync(join(tmpdir(), "bot-pg-"));
-    const asRoot = process.getuid?.() === 0;
-    const run = (bin: string, args: string[]) => {
-        const cmd = asRoot ? "runuser" : join(PG_BIN, bin);
-        const argv = asRoot ? ["-u", "postgres", "--", join(PG_BIN, bin), ...args] : args;
-        const result = spawnSync(cmd, argv, { encoding: "utf8" });
-        if (result.status !== 0) {
-            throw new Error(`${bin} failed: ${result.stderr || result.stdout || result.error}`);
-        }
-    };
+    writeFileSync(join(dir, "owner.pid"), String(process.pid));
     if (asRoot) {
-        const pg = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
+        const uid = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
         const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
-        chownSync(dir, Number(pg.stdout.trim()), Number(gid.stdout.trim()));
+        chownSync(dir, Number(uid.stdout.trim()), Number(gid.stdout.trim()));
     }
     const data = join(dir, "data");
     const port = await freePort();
     let started = false;
     const stop = () => {
-        if (started) {
-            spawnSync(asRoot ? "runuser" : join(PG_BIN, "pg_ctl"), [
-                ...(asRoot ? ["-u", "postgres", "--", join(PG_BIN, "pg_ctl")] : []),
-                "-D",
-                data,
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ]);
-        }
+        if (started) pgTool("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+        started = false;
         rmSync(dir, { recursive: true, force: true });
+    };
+    const run = (bin: string, args: string[]) => {
+        const result = pgTool(bin, args);
+        if (result.status !== 0) {
+            throw new Error(`${bin} failed: ${result.stderr || result.stdout || result.error}`);
+        }
     };
     try {
         run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
+        const options =
+            `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
         run("pg_ctl", [
             "-D",
             data,
@@ -104,8 +150,7 @@ async function startCluster(): Promise<{ url: string; stop: () => void }> {
             "-t",
             "30",
             "-o",
-            `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            options,
             "start",
         ]);
         started = true;

@@ -27,11 +27,13 @@ export interface HarnessOptions {
     env?: Record<string, string>;
     /** false = no database at all; a string = this DATABASE_URL (e.g. through a proxy). */
     database?: boolean | ((db: TestDatabase) => string);
+    /** How long the fake Bot API holds an empty getUpdates (default 300 ms). */
+    pollHoldMs?: number;
 }
 
 /** The whole bot, in-process, against a fake Bot API, a fake CDN and a fresh real database. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-    const tg = new FakeTelegram(TOKEN);
+    const tg = new FakeTelegram(TOKEN, options.pollHoldMs);
     const cdn = new FakeCdn(inject("hlsDir"));
     const tempDir = mkdtempSync(join(tmpdir(), "bot-media-"));
     let db: TestDatabase | undefined;

@@ -189,3 +189,22 @@ describe("analytics switched off (10.2.18)", () => {
         expect(h.tg.callsTo(CHANNEL_ID)).toEqual([]);
     });
 });
+
+describe("a Bot API that answers empty polls at once", () => {
+    let h: Harness;
+    beforeAll(async () => {
+        h = await startHarness({ database: false, pollHoldMs: 0 });
+    });
+    afterAll(async () => {
+        await h?.stop();
+    });
+
+    it("does not make the polling loop spin", async () => {
+        const before = h.tg.pollCount;
+        await sleep(2000);
+        expect(h.tg.pollCount - before).toBeLessThanOrEqual(6);
+        const user = newUser();
+        h.tg.sendText(user, "/help");
+        await waitForText(h.tg, user.id, ["Как пользоваться"]);
+    });
+});

@@ -162,6 +162,32 @@ describe("downloads", () => {
         expect(h.tg.callsTo(user.id, "sendMessage")).toEqual([]);
     });
 
+    it("a video button for a product without video says so (case 20)", async () => {
+        const p = standardProduct({ photos: 2, video: false });
+        h.cdn.add(p);
+        const user = newUser();
+        const cardId = await press(user, p, "video");
+        await h.tg.waitFor(() =>
+            /У этого товара нет видео/.test(h.tg.textOf(user.id, cardId) ?? ""),
+        );
+        expect(await eventRows(h, user.id, "video_sent")).toEqual([]);
+    });
+
+    it("a photo button for a product the CDN no longer has fails clearly (case 21)", async () => {
+        const p = standardProduct({ photos: 2, video: false });
+        h.cdn.add(p);
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        await waitForText(h.tg, user.id, ["Видео: нет"]);
+        h.cdn.fault(new RegExp(`/${p.nm}/images/`), { status: 404 });
+        const cardId = cardMessageId(h.tg, user.id);
+        h.tg.pressButton(user, `download:${p.nm}:photo`, cardId);
+        await h.tg.waitFor(() =>
+            /Не удалось загрузить медиа/.test(h.tg.textOf(user.id, cardId) ?? ""),
+        );
+        expect(h.tg.callsTo(user.id, "sendMediaGroup")).toEqual([]);
+    });
+
     it("keeps the specific video error: a missing segment is reported as a broken video (10.2.5)", async () => {
         const p = standardProduct({ photos: 1 });
         h.cdn.add(p);

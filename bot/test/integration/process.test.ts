@@ -153,7 +153,9 @@ describe("health check", () => {
     });
 
     it("is unhealthy when polling never started", async () => {
-        const file = join(mkdtempSync(join(tmpdir(), "hb-")), "missing");
+        const dir = mkdtempSync(join(tmpdir(), "hb-"));
+        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+        const file = join(dir, "missing");
         const run = runScript("src/healthcheck.ts", { HEARTBEAT_FILE: file });
         expect(await run.exited).toBe(1);
         expect(run.stderr()).toContain("no heartbeat");

@@ -5,7 +5,8 @@
 # One check of the compose stack, run every few minutes by telegram-health.timer:
 #   - every compose service must have a running container that is healthy (or has no healthcheck);
 #     a stopped or removed one gets `docker compose up -d <service>` (`restart` cannot bring back a
-#     removed container), an unhealthy one `docker compose restart <service>`;
+#     removed container), an unhealthy one `docker compose restart <service>`, a paused one
+#     `docker compose unpause <service>`; one still starting is left to its healthcheck;
 #   - the backup unit must not be in the failed state.
 # A problem opens an incident (a file in the state directory). When an admin chat is configured,
 # each incident sends one alert, and one recovery message once the service is healthy again; a

@@ -53,8 +53,9 @@ compose() {
 
 # Runs the SQL on stdin in the maintenance database, stopping at the first error.
 psql_admin() {
-    compose exec -T postgres psql --quiet --no-psqlrc --set ON_ERROR_STOP=1 \
-        --username="$POSTGRES_USER" --dbname=postgres
+    { echo "SET client_min_messages = warning;"; cat; } |
+        compose exec -T postgres psql --quiet --no-psqlrc --set ON_ERROR_STOP=1 \
+            --username="$POSTGRES_USER" --dbname=postgres
 }
 
 list_backups() {

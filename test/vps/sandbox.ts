@@ -1,0 +1,78 @@
+import { writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { provision, Provisioned } from "./provision";
+import { cleanupStaleRuns, SshStartMode, TestVps } from "./vps";
+
+/**
+ * `npm run sandbox`: boots the test VPS, provisions it with the real plan, prints how to get in,
+ * and tears everything down on Ctrl-C. `--ssh-socket` starts sshd through ssh.socket (Ubuntu
+ * 24.04 style); `--cleanup` only removes test VPSes left behind by killed runs.
+ */
+
+const started = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+let vps: TestVps | undefined;
+let stopping = false;
+
+async function stop(code: number): Promise<never> {
+    if (!stopping) {
+        stopping = true;
+        console.log("\nTearing the sandbox down ...");
+        try {
+            await (vps ? vps.destroy() : cleanupStaleRuns(log, process.pid));
+        } catch (error) {
+            console.error(`ERROR: teardown failed: ${(error as Error).message}`);
+            code = 1;
+        }
+    }
+    process.exit(code);
+}
+
+function printWelcome(box: TestVps, result: Provisioned): void {
+    const cwd = process.cwd();
+    const key = relative(cwd, join(box.runDir, "id_ed25519"));
+    const knownHosts = join(box.runDir, "known_hosts");
+    writeFileSync(knownHosts, `${box.target.host} ${result.config.hostKey ?? ""}\n`);
+    const ssh = `ssh -i ${key} -o UserKnownHostsFile=${relative(cwd, knownHosts)} root@${box.target.host}`;
+    const changed = result.records.filter((record) => record.outcome === "CHANGED").length;
+    const stackDir = result.config.stackDir;
+    console.log(`
+The sandbox VPS is provisioned: ${result.records.length} steps, ${changed} changed, in ${((Date.now() - started) / 1000).toFixed(0)} s.
+It is a Debian 12 systemd-nspawn container in network namespace ${box.network.netns}, at ${box.target.host}.
+
+  Log in (root, key only; the root password below is now refused, as on the hardened server):
+    ${ssh}
+    root password of the fresh server: ${box.rootPassword}
+
+  The stack runs in ${stackDir} (docker compose project telegram-ecosystem, no published ports):
+    ${ssh} 'cd ${stackDir} && docker compose ps'
+    ${ssh} 'cd ${stackDir} && docker compose logs --tail 20 mpcabinet-picture-bot'
+    ${ssh} 'cd ${stackDir} && docker compose exec postgres psql -U ${result.config.postgres.user} -d ${result.config.postgres.db}'
+  The Bot API is a local fake (no Telegram here); the bot token and secrets are fake.
+
+  Look at it from outside:  nmap -Pn -p- ${box.target.host}    ssh-audit ${box.target.host}
+
+Press Ctrl-C to stop the VPS and remove its namespace, NAT rule and files.`);
+}
+
+async function main(): Promise<void> {
+    const args = process.argv.slice(2);
+    if (args.includes("--cleanup")) {
+        await cleanupStaleRuns(log);
+        return;
+    }
+    const sshMode: SshStartMode = args.includes("--ssh-socket") ? "socket" : "service";
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+        process.on(signal, () => void stop(130));
+    }
+    vps = await TestVps.create({ sshMode, log });
+    const result = await provision(vps, log);
+    printWelcome(vps, result);
+    setInterval(() => undefined, 60_000);
+}
+
+main().catch(async (error: Error) => {
+    console.error(`ERROR: ${error.message}`);
+    if (vps) console.error(`VPS console (last lines):\n${vps.consoleTail(15)}`);
+    await stop(1);
+});
