@@ -149,7 +149,7 @@ describe("restore-postgres.sh against a real Postgres behind a fake docker", () 
         try {
             const file = await backup();
             const restore = sandbox.script("restore-postgres.sh");
-            const result = await sandbox.run("timeout", ["2", restore, "--yes", file]);
+            const result = await sandbox.run("timeout", ["1", restore, "--yes", file]);
             // timeout(1) ends it while it waits for the lock: nothing was stopped.
             expect(result.code).toBe(124);
             expect(sandbox.dockerCalls().some((call) => / stop /.test(call))).toBe(false);

@@ -30,27 +30,37 @@ async function stop(code: number): Promise<never> {
 
 function printWelcome(box: TestVps, result: Provisioned): void {
     const cwd = process.cwd();
-    const key = relative(cwd, join(box.runDir, "id_ed25519"));
     const knownHosts = join(box.runDir, "known_hosts");
+    const sshConfig = join(box.runDir, "ssh_config");
     writeFileSync(knownHosts, `${box.target.host} ${result.config.hostKey ?? ""}\n`);
-    const ssh = `ssh -i ${key} -o UserKnownHostsFile=${relative(cwd, knownHosts)} root@${box.target.host}`;
+    writeFileSync(sshConfig, [
+        "Host vps",
+        `    HostName ${box.target.host}`,
+        "    User root",
+        `    IdentityFile ${join(box.runDir, "id_ed25519")}`,
+        "    IdentitiesOnly yes",
+        `    UserKnownHostsFile ${knownHosts}`,
+        "",
+    ].join("\n"));
+    const ssh = `ssh -F ${relative(cwd, sshConfig)} vps`;
     const changed = result.records.filter((record) => record.outcome === "CHANGED").length;
     const stackDir = result.config.stackDir;
+    const { user, db } = result.config.postgres;
     console.log(`
 The sandbox VPS is provisioned: ${result.records.length} steps, ${changed} changed, in ${((Date.now() - started) / 1000).toFixed(0)} s.
-It is a Debian 12 systemd-nspawn container in network namespace ${box.network.netns}, at ${box.target.host}.
+It is a Debian 12 systemd-nspawn container at ${box.target.host} (network namespace ${box.network.netns}).
 
-  Log in (root, key only; the root password below is now refused, as on the hardened server):
+  Log in as root with the sandbox key (password login is now refused, as on the hardened server):
     ${ssh}
-    root password of the fresh server: ${box.rootPassword}
+  The fresh server's root password, to see it refused: ${box.rootPassword}
 
-  The stack runs in ${stackDir} (docker compose project telegram-ecosystem, no published ports):
+  The stack runs in ${stackDir}, compose project telegram-ecosystem, with no published ports:
     ${ssh} 'cd ${stackDir} && docker compose ps'
     ${ssh} 'cd ${stackDir} && docker compose logs --tail 20 mpcabinet-picture-bot'
-    ${ssh} 'cd ${stackDir} && docker compose exec postgres psql -U ${result.config.postgres.user} -d ${result.config.postgres.db}'
-  The Bot API is a local fake (no Telegram here); the bot token and secrets are fake.
+    ${ssh} -t 'cd ${stackDir} && docker compose exec postgres psql -U ${user} -d ${db}'
+  The Bot API server is a local fake (no Telegram here); the bot token and secrets are fake.
 
-  Look at it from outside:  nmap -Pn -p- ${box.target.host}    ssh-audit ${box.target.host}
+  From outside, as an attacker would see it:  nmap -Pn -p- ${box.target.host};  ssh-audit ${box.target.host}
 
 Press Ctrl-C to stop the VPS and remove its namespace, NAT rule and files.`);
 }

@@ -186,15 +186,16 @@ async function destroyRun(runDir: string, state: RunState, log: (line: string) =
     const pid = state.nspawnPid;
     if (pid !== undefined && isAlive(pid)) {
         log(`stopping the test VPS (systemd-nspawn pid ${pid})`);
-        // A clean halt first; a second SIGTERM makes nspawn end the container at once (a
-        // container process that ignores SIGTERM would otherwise hold the halt for 90 s).
-        for (const [signal, waitMs] of [["SIGTERM", 15_000], ["SIGTERM", 10_000], ["SIGKILL", 10_000]] as const) {
+        // A short chance for a clean halt; nothing of a test VPS needs to survive, and a halt
+        // waits for every Docker container (live-restore keeps them past dockerd).
+        for (const [signal, waitMs] of [["SIGTERM", 5_000], ["SIGKILL", 10_000]] as const) {
             if (!isAlive(pid)) break;
             process.kill(pid, signal);
             await waitUntil(() => !isAlive(pid), waitMs);
         }
     }
-    // Anything still in the namespace (a container init orphaned by a killed nspawn) goes too.
+    // The container's init outlives a killed nspawn; killing it ends its whole PID namespace
+    // (the Docker containers inside too). It is the one process left in the VPS's netns.
     const pids = await host("ip", ["netns", "pids", state.network.netns]).catch(() => "");
     for (const leftover of pids.split("\n").filter(Boolean)) {
         try {
