@@ -1,4 +1,10 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+    createServer,
+    request,
+    type IncomingMessage,
+    type Server,
+    type ServerResponse,
+} from "node:http";
 
 export interface MeteredCall {
     method: string;

@@ -26,7 +26,10 @@ function articleNumber(basket: number, videoVol: number, salt: number): number {
 }
 
 function card(nm: number, photos: number, hasVideo: boolean): Record<string, unknown> {
-    return { imt_name: `Товар ${nm} для замеров`, media: { photo_count: photos, has_video: hasVideo } };
+    return {
+        imt_name: `Товар ${nm} для замеров`,
+        media: { photo_count: photos, has_video: hasVideo },
+    };
 }
 
 /**

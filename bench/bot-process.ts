@@ -18,7 +18,8 @@ export function buildBot(root: string, cacheDir: string): string {
         { encoding: "utf8" },
     );
     if (result.status !== 0) {
-        throw new Error(`the bot does not compile (fix bot/ first):\n${result.stdout}${result.stderr}`);
+        const output = `${result.stdout}${result.stderr}`;
+        throw new Error(`the bot does not compile (fix bot/ first):\n${output}`);
     }
     // The compiled files are ESM like bot/ itself; node_modules resolve from the repository root.
     writeFileSync(join(outDir, "package.json"), JSON.stringify({ type: "module" }));
@@ -159,9 +160,10 @@ export class BotProcess {
 function childPids(pid: number): number[] {
     const tasks = `/proc/${pid}/task`;
     try {
-        return readdirSync(tasks).flatMap((tid) =>
-            readFileSync(join(tasks, tid, "children"), "utf8").split(" ").filter(Boolean).map(Number),
-        );
+        return readdirSync(tasks).flatMap((tid) => {
+            const children = readFileSync(join(tasks, tid, "children"), "utf8");
+            return children.split(" ").filter(Boolean).map(Number);
+        });
     } catch {
         return [];
     }

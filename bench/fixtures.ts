@@ -20,7 +20,9 @@ export async function startSharedFixtures(cleanup: Cleanup): Promise<SharedFixtu
     const teardown = await setup(project as unknown as Parameters<typeof setup>[0]);
     cleanup.add("postgres cluster and HLS fixture", teardown);
     const { pgAdminUrl, hlsDir } = provided;
-    if (!pgAdminUrl || !hlsDir) throw new Error("the bot's global setup provided no database or HLS fixture");
+    if (!pgAdminUrl || !hlsDir) {
+        throw new Error("the bot's global setup provided no database or HLS fixture");
+    }
     return { pgAdminUrl, hlsDir };
 }
 

@@ -34,7 +34,9 @@ export function ensureHlsInput(cacheDir: string, minMb: number): HlsInput {
     const marker = join(dir, "input.json");
     if (existsSync(marker)) {
         const cached = JSON.parse(readFileSync(marker, "utf8")) as HlsInput;
-        if (cached.bytes >= minMb * MB && existsSync(join(dir, "index.m3u8"))) return { ...cached, dir };
+        if (cached.bytes >= minMb * MB && existsSync(join(dir, "index.m3u8"))) {
+            return { ...cached, dir };
+        }
     }
     const clip = ensureClip(cacheDir);
     const clipBytes = statSync(clip).size;

@@ -5,7 +5,7 @@ import { articleSet, type BenchArticle } from "./articles.js";
 import { inProcessConfig } from "./bot-config.js";
 import { buildBot } from "./bot-process.js";
 import { Cleanup } from "./cleanup.js";
-import { startSharedFixtures } from "./fixtures.js";
+import { startSharedFixtures, type SharedFixtures } from "./fixtures.js";
 import { ensureHlsInput } from "./hls-inputs.js";
 import {
     idleRow,
@@ -85,9 +85,9 @@ function typicalArticles(count: number, firstSalt: number): BenchArticle[] {
 
 async function main(): Promise<void> {
     mkdirSync(cacheDir, { recursive: true });
-    const needsBot = ["2", "4", "5", "6", "7"].some(wanted);
+    const needsBot = ["2", "2b", "4", "5", "6", "7"].some(wanted);
     const needsFixtures = needsBot || wanted("1");
-    if (needsFixtures) progress("starting a private Postgres cluster + HLS fixture (bot test helpers)");
+    if (needsFixtures) progress("starting a private Postgres cluster + HLS fixture (bot helpers)");
     const fixtures = needsFixtures ? await startSharedFixtures(cleanup) : undefined;
     const entry = needsBot ? buildBot(root, cacheDir) : "";
 
@@ -103,31 +103,25 @@ async function main(): Promise<void> {
         return measureConversion(ensureHlsInput(cacheDir, 200), cleanup);
     });
 
-    if (["2", "5", "6", "7"].some(wanted) && !interrupted) {
-        progress("starting a bot process (local Bot API mode, FFMPEG_MAX_JOBS=2)");
-        const rig = await startRig({
-            entry, hlsDir: fixtures!.hlsDir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
-            extraEnv: { FFMPEG_MAX_JOBS: String(FFMPEG_MAX_JOBS) },
-        });
-        progress("6: idle RSS of the fresh bot");
-        const fresh = wanted("6") ? await idleSamples(rig, 3000).catch((e: unknown) => e as Error) : [];
-        await step("2", "Time to the product card with 50 ms CDN latency", ">= 10x faster", () =>
-            measureLatency(rig, typicalArticles(20, 1).filter((_, i) => i % 3 === 0)));
-        await step("5", "Repeat request", "0 CDN requests, 0 upload bytes", () =>
-            measureRepeat(rig, typicalArticles(20, 3).find((a) => a.product.photos >= 3)!));
-        await step("7", "50 users within 10 s", "all served, no errors, ffmpeg <= limit", () =>
-            measureLoad(rig, typicalArticles(50, 4), FFMPEG_MAX_JOBS));
-        await step("6", "Idle RSS", "<= 90 MiB", async () => {
-            if (fresh instanceof Error) throw fresh;
-            return idleRow(fresh, wanted("7") ? await idleSamples(rig, 20_000) : undefined);
-        });
-        await rig.bot.stop();
+    const rigIds = ["6", "2", "2b", "5", "7"];
+    if (rigIds.some(wanted) && !interrupted) {
+        try {
+            await rigMeasurements(entry, fixtures!);
+        } catch (error) {
+            console.error(error);
+            for (const id of rigIds.filter((i) => wanted(i) && !rows.some((r) => r.id === i))) {
+                rows.push(failed(id, `measurement ${id} (bot process)`, "see the issue", error));
+            }
+        }
     }
 
-    await step("4", "Delivering a >= 1 GiB video", "RSS growth <= 50 MiB; no file bytes over HTTP", async () => {
+    const bigVideo = "RSS growth <= 50 MiB; no file bytes over HTTP";
+    await step("4", "Delivering a >= 1 GiB video", bigVideo, async () => {
         progress("preparing the >= 1 GiB HLS input (cached in build/bench-cache)");
         const input = ensureHlsInput(cacheDir, 1024);
-        const rig = await startRig({ entry, hlsDir: input.dir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup });
+        const rig = await startRig({
+            entry, hlsDir: input.dir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
+        });
         const article = typicalArticles(1, 9)[0]!;
         const row = await measureBigVideo(rig, article, input);
         await rig.bot.stop();
@@ -135,7 +129,33 @@ async function main(): Promise<void> {
     });
 
     await step("8", "Second apply (plan)", "0 steps", async () => measureSecondApplyPlan());
-    await step("8b", "Test-VPS bootstrap", "second run: 0 CHANGED", () => measureVpsBootstrap(withVps, cleanup));
+    await step("8b", "Test-VPS bootstrap", "second run: 0 CHANGED", () =>
+        measureVpsBootstrap(withVps, cleanup));
+}
+
+/** Measurements 6, 2, 5 and 7 on one bot process (FFMPEG_MAX_JOBS=2). */
+async function rigMeasurements(entry: string, fixtures: SharedFixtures): Promise<void> {
+    progress("starting a bot process (local Bot API mode, FFMPEG_MAX_JOBS=2)");
+    const rig = await startRig({
+        entry, hlsDir: fixtures.hlsDir, pgAdminUrl: fixtures.pgAdminUrl, cleanup,
+        extraEnv: { FFMPEG_MAX_JOBS: String(FFMPEG_MAX_JOBS) },
+    });
+    let fresh: number[] | Error = [];
+    if (wanted("6")) {
+        progress("6: idle RSS of the freshly started bot");
+        fresh = await idleSamples(rig, 3000).catch((e: unknown) => e as Error);
+    }
+    await step("2", "Time to the product card with 50 ms CDN latency", ">= 10x faster", () =>
+        measureLatency(rig, typicalArticles(20, 1).filter((_, i) => i % 3 === 0)));
+    await step("5", "Repeat request", "0 CDN requests, 0 upload bytes", () =>
+        measureRepeat(rig, typicalArticles(20, 3).find((a) => a.product.photos >= 3)!));
+    await step("7", "50 users within 10 s", "all served, no errors, ffmpeg <= limit", () =>
+        measureLoad(rig, typicalArticles(50, 4), FFMPEG_MAX_JOBS));
+    await step("6", "Idle RSS", "<= 90 MiB", async () => {
+        if (fresh instanceof Error) throw fresh;
+        return idleRow(fresh, wanted("7") ? await idleSamples(rig, 20_000) : undefined);
+    });
+    await rig.bot.stop();
 }
 
 async function runAll(): Promise<number> {

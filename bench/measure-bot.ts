@@ -33,7 +33,8 @@ export function idleRow(fresh: readonly number[], afterWork?: readonly number[])
     return {
         id: "6",
         name: "Idle RSS of the bot process (node main.js, polling, DB connected)",
-        ours: `fresh: ${mib(freshMax)}` + (afterMax === undefined ? "" : `; idle 20 s after the 50-user load: ${mib(afterMax)}`),
+        ours: `fresh: ${mib(freshMax)}` +
+            (afterMax === undefined ? "" : `; idle 20 s after the 50-user load: ${mib(afterMax)}`),
         baseline: "—",
         ratio: "—",
         target: "<= 90 MiB",
@@ -81,23 +82,29 @@ export async function measureLatency(rig: Rig, articles: readonly BenchArticle[]
             target: target ?? ">= 10x faster",
             met: target ? null : ratio >= 10,
             notes: note,
-            data: { perArticle: rows.map((r) => ({ nm: r.nm, oursMs: r.ours[index], baselineMs: r.baseline[index] })) },
+            data: {
+                perArticle: rows.map((r) => ({
+                    nm: r.nm, oursMs: r.ours[index], baselineMs: r.baseline[index],
+                })),
+            },
         };
     };
     return [
         make(
             "2",
-            `Time to the complete product card (video found), 50 ms CDN latency, ${rows.length} articles`,
+            `Time to the complete product card (video found), 50 ms CDN latency, ${rows.length} ` +
+                "articles",
             1,
             "ours = real bot process end to end (message in -> card edit with the video button); " +
                 "baseline = reference algorithm in-process until its video search ends",
         ),
         make(
             "2b",
-            "Time to the first product card (photos known, video still searched), 50 ms CDN latency",
+            "Time to the first product card (photos known, video still searched), 50 ms latency",
             0,
             "informational: the reference shows this card as soon as its photos are enumerated " +
-                "(1 + photos + 1 round trips); one 50 ms CDN round trip is the floor for any strategy",
+                "(1 + photos + 1 round trips); one 50 ms CDN round trip is the floor for any " +
+                "strategy",
             "— (informational)",
         ),
     ];
@@ -139,17 +146,20 @@ export async function measureRepeat(rig: Rig, a: BenchArticle): Promise<Row> {
     const repeat = await visitOnce();
     const uploaded = repeat.upload.multipart + repeat.upload.byPath;
     const describe = (r: typeof first) =>
-        `${r.cdnRequests} CDN requests, ${r.upload.multipart} B multipart + ${r.upload.byPath} B by path; ` +
+        `${r.cdnRequests} CDN requests, ${r.upload.multipart} B multipart + ` +
+        `${r.upload.byPath} B by path; ` +
         `card ${ms(r.cardMs)}, photos+video ${ms(r.deliveryMs)}`;
     return {
         id: "5",
-        name: `Repeat request for the same article (${a.product.photos} photos + video, "download all")`,
+        name: `Repeat request, same article (${a.product.photos} photos + video, "download all")`,
         ours: `repeat: ${describe(repeat)}`,
         baseline: `first request: ${describe(first)}`,
-        ratio: `card ${times(first.cardMs / repeat.cardMs)}, delivery ${times(first.deliveryMs / repeat.deliveryMs)} faster`,
+        ratio: `card ${times(first.cardMs / repeat.cardMs)}, ` +
+            `delivery ${times(first.deliveryMs / repeat.deliveryMs)} faster`,
         target: "repeat: 0 CDN requests and 0 upload bytes",
         met: repeat.cdnRequests === 0 && uploaded === 0,
-        notes: "the reference re-runs its video search and re-uploads everything on a repeat (bot-spec 3.4)",
+        notes: "the reference re-runs its video search and re-uploads everything on a repeat " +
+            "(bot-spec 3.4)",
         data: { first, repeat },
     };
 }
@@ -190,21 +200,26 @@ export async function measureBigVideo(rig: Rig, a: BenchArticle, input: HlsInput
     const videoBytes = delivered.uploads.reduce((sum, u) => sum + u.data.length, 0);
     delivered.uploads.length = 0; // the fake read the file into memory; let it go
     const seconds = (videoAt - visit.pressedAt) / 1000;
+    const sendVideoBytes = sendVideo ? `${sendVideo.headerBytes + sendVideo.bodyBytes}` : "?";
     const bytesOk = multipart.length === 0 && sendVideo !== undefined &&
         sendVideo.contentType.startsWith("application/json") && sent < 64 * 1024;
     return {
         id: "4",
         name: `Delivering a ${mib(input.bytes)} HLS video (local Bot API mode)`,
         ours: `RSS +${mib(growth)} (idle ${mib(before)}, peak ${mib(peak)}); ` +
-            `${sent} B to the Bot API (sendVideo ${sendVideo ? sendVideo.headerBytes + sendVideo.bodyBytes : "?"} B JSON) ` +
+            `${sent} B to the Bot API (sendVideo ${sendVideoBytes} B JSON) ` +
             `for a ${mib(videoBytes)} MP4, in ${seconds.toFixed(1)} s`,
         baseline: "—",
         ratio: "—",
         target: "RSS growth <= 50 MiB; no file bytes over HTTP",
         met: growth <= GROWTH_LIMIT && bytesOk && videoBytes > 0,
-        notes: peakReset ? undefined : "kernel peak RSS could not be reset; growth from 50 ms samples only",
+        notes: peakReset ? undefined :
+            "kernel peak RSS could not be reset; growth from 50 ms samples only",
         data: {
-            inputBytes: input.bytes, rssBeforeBytes: before, rssPeakBytes: peak, growthBytes: growth,
+            inputBytes: input.bytes,
+            rssBeforeBytes: before,
+            rssPeakBytes: peak,
+            growthBytes: growth,
             bytesToBotApi: sent, sendVideo, multipartCalls: multipart.length, videoBytes, seconds,
             calls: calls.map((c) => ({ method: c.method, bytes: c.headerBytes + c.bodyBytes })),
         },
@@ -234,7 +249,11 @@ function peakConcurrentDownloads(rig: Rig, nms: ReadonlySet<number>): number {
  * Measurement 7: 50 users, each sending a different article within 10 s and pressing "video" as
  * soon as the card offers it; ffmpeg children of the bot counted every 10 ms.
  */
-export async function measureLoad(rig: Rig, articles: readonly BenchArticle[], maxJobs: number): Promise<Row> {
+export async function measureLoad(
+    rig: Rig,
+    articles: readonly BenchArticle[],
+    maxJobs: number,
+): Promise<Row> {
     for (const a of articles) rig.cdn.add(a.product);
     const logMark = rig.bot.warningsAndErrors.length;
     const visits = articles.map((a) => new Visit(rig, a.product.nm));
@@ -280,9 +299,12 @@ export async function measureLoad(rig: Rig, articles: readonly BenchArticle[], m
     const downloads = peakConcurrentDownloads(rig, new Set(articles.map((a) => a.product.nm)));
     return {
         id: "7",
-        name: `${visits.length} users, a different article each, sent within ${(lastSent / 1000).toFixed(1)} s`,
-        ours: `${served.length}/${visits.length} served, ${failedUsers.length} failed, ${errors.length} error log lines; ` +
-            `p95 time to card ${ms(quantile(cardTimes, 0.95))} (median ${ms(median(cardTimes))}); ` +
+        name: `${visits.length} users, a different article each, sent within ` +
+            `${(lastSent / 1000).toFixed(1)} s`,
+        ours: `${served.length}/${visits.length} served, ${failedUsers.length} failed, ` +
+            `${errors.length} error log lines; ` +
+            `p95 time to card ${ms(quantile(cardTimes, 0.95))} ` +
+            `(median ${ms(median(cardTimes))}); ` +
             `p95 to video ${ms(quantile(videoTimes, 0.95))}; peak ffmpeg ${peakFfmpeg} ` +
             `(CDN saw ${downloads} concurrent video downloads)`,
         baseline: "—",
@@ -292,8 +314,14 @@ export async function measureLoad(rig: Rig, articles: readonly BenchArticle[], m
             downloads <= maxJobs,
         notes: errors.length ? `first error: ${errors[0]!.raw.slice(0, 300)}` : undefined,
         data: {
-            served: served.length, failed: failedUsers.map((v) => v.nm), errorLines: errors.map((e) => e.raw),
-            cardMs: cardTimes, videoMs: videoTimes, peakFfmpeg, peakConcurrentDownloads: downloads, maxJobs,
+            served: served.length,
+            failed: failedUsers.map((v) => v.nm),
+            errorLines: errors.map((e) => e.raw),
+            cardMs: cardTimes,
+            videoMs: videoTimes,
+            peakFfmpeg,
+            peakConcurrentDownloads: downloads,
+            maxJobs,
         },
     };
 }

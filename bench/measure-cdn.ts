@@ -58,7 +58,8 @@ export async function measureCdnRequests(
         const baseline = new BaselineStrategy(config.cdn);
         const result = await baseline.resolve(nm);
         const baselineCorrect =
-            result.photos.length === Math.min(a.product.photos, 20) && correctVideo(a, result.video);
+            result.photos.length === Math.min(a.product.photos, 20) &&
+            correctVideo(a, result.video);
         counts.push({
             nm, label: a.label, typical: a.typical, photos: a.product.photos,
             ours, baseline: baseline.requests, oursCorrect, baselineCorrect,
@@ -79,7 +80,9 @@ export async function measureCdnRequests(
                 .join(", ")}`,
         );
     }
-    if (wrongOurs.length > 0) notes.push(`ours resolved wrongly: ${wrongOurs.map((c) => c.label).join(", ")}`);
+    if (wrongOurs.length > 0) {
+        notes.push(`ours resolved wrongly: ${wrongOurs.map((c) => c.label).join(", ")}`);
+    }
     if (wrongBaseline.length > 0) {
         notes.push(`baseline resolved wrongly: ${wrongBaseline.map((c) => c.label).join(", ")}`);
     }

@@ -27,9 +27,11 @@ export async function measureConversion(input: HlsInput, cleanup: Cleanup): Prom
     await cdn.start();
     cleanup.add("fake CDN for conversion", () => cdn.stop());
     const vol = videoVol(NM);
-    cdn.add({ nm: NM, photoBasket: 1, photos: 1, video: { basket: videoBasket(vol), vol, rendition: "1440p" } });
+    const video = { basket: videoBasket(vol), vol, rendition: "1440p" };
+    cdn.add({ nm: NM, photoBasket: 1, photos: 1, video });
     const workDir = mkdtempSync(join(tmpdir(), "bench-convert-"));
-    cleanup.add(`conversion dir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
+    cleanup.add(`conversion dir ${workDir}`, () =>
+        rmSync(workDir, { recursive: true, force: true }));
 
     const config = inProcessConfig(cdn, workDir);
     const url = videoUrl(config.cdn, videoBasket(vol), vol, NM, "1440p");
@@ -99,8 +101,9 @@ function run(command: string, args: string[]): Promise<void> {
         let stderr = "";
         child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
         child.once("error", reject);
-        child.once("close", (code) =>
-            code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr.slice(-500)}`)),
-        );
+        child.once("close", (code) => {
+            if (code === 0) resolve();
+            else reject(new Error(`${command} exited ${code}: ${stderr.slice(-500)}`));
+        });
     });
 }

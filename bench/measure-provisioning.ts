@@ -51,10 +51,11 @@ const BOOTSTRAP_TARGET = "second run: 0 CHANGED";
 export async function measureVpsBootstrap(enabled: boolean, cleanup: Cleanup): Promise<Row> {
     if (!enabled) {
         return notMeasured("8b", BOOTSTRAP_NAME, BOOTSTRAP_TARGET,
-            "needs root and several minutes: run `npm run bench -- --with-vps` (or BENCH_WITH_VPS=1)");
+            "needs root and several minutes: `npm run bench -- --with-vps` (or BENCH_WITH_VPS=1)");
     }
     if (process.getuid?.() !== 0) {
-        return notMeasured("8b", BOOTSTRAP_NAME, BOOTSTRAP_TARGET, "--with-vps needs root (systemd-nspawn)");
+        return notMeasured("8b", BOOTSTRAP_NAME, BOOTSTRAP_TARGET,
+            "--with-vps needs root (systemd-nspawn)");
     }
     const log = (line: string) => console.log(`[vps] ${line}`);
     const { TestVps } = await import("../test/vps/vps.js");
@@ -75,9 +76,9 @@ export async function measureVpsBootstrap(enabled: boolean, cleanup: Cleanup): P
     return {
         id: "8b",
         name: BOOTSTRAP_NAME,
-        ours: `fresh apply ${((bootstrapped - created) / 1000).toFixed(0)} s ` +
-            `(${first.length} steps ${(stepsMs / 1000).toFixed(0)} s + local images ${(imagesMs / 1000).toFixed(0)} s); ` +
-            `second run ${(secondMs / 1000).toFixed(0)} s, ${changed.length} of ${second.length} CHANGED`,
+        ours: `fresh apply ${seconds(bootstrapped - created)} ` +
+            `(${first.length} steps ${seconds(stepsMs)} + local images ${seconds(imagesMs)}); ` +
+            `second run ${seconds(secondMs)}, ${changed.length} of ${second.length} CHANGED`,
         baseline: "—",
         ratio: "—",
         target: BOOTSTRAP_TARGET,
@@ -88,4 +89,8 @@ export async function measureVpsBootstrap(enabled: boolean, cleanup: Cleanup): P
             firstRun: first, secondRun: second, secondRunMs: secondMs,
         },
     };
+}
+
+function seconds(ms: number): string {
+    return `${(ms / 1000).toFixed(0)} s`;
 }

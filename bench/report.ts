@@ -16,7 +16,10 @@ export interface Row {
 }
 
 export function notMeasured(id: string, name: string, target: string, why: string): Row {
-    return { id, name, ours: "not measured", baseline: "—", ratio: "—", target, met: null, notes: why, data: {} };
+    return {
+        id, name, ours: "not measured", baseline: "—", ratio: "—", target, met: null, notes: why,
+        data: {},
+    };
 }
 
 export function failed(id: string, name: string, target: string, error: unknown): Row {
@@ -35,8 +38,10 @@ export function table(rows: readonly Row[]): string {
         `|${head.map(() => "---").join("|")}|`,
         ...rows.map((r) => {
             const unmeasured = r.ours === "not measured";
-            const met = r.met === null ? (unmeasured ? "not measured" : "n/a") : r.met ? "yes" : "**NO**";
-            return `| ${[r.id, r.name, r.ours, r.baseline, r.ratio, r.target, met].map(cell).join(" | ")} |`;
+            const none = unmeasured ? "not measured" : "n/a";
+            const met = r.met === null ? none : r.met ? "yes" : "**NO**";
+            const cells = [r.id, r.name, r.ours, r.baseline, r.ratio, r.target, met];
+            return `| ${cells.map(cell).join(" | ")} |`;
         }),
     ];
     const notes = rows.filter((r) => r.notes).map((r) => `- ${r.id}: ${r.notes}`);
@@ -47,7 +52,11 @@ function cell(text: string): string {
     return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
-export function writeResults(path: string, rows: readonly Row[], extra: Record<string, unknown>): void {
+export function writeResults(
+    path: string,
+    rows: readonly Row[],
+    extra: Record<string, unknown>,
+): void {
     const body = {
         generatedAt: new Date().toISOString(),
         machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },

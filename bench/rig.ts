@@ -85,7 +85,8 @@ export class Visit {
     /** When the card first offered the video button (the search is over). */
     get completeAt(): number | undefined {
         const hasVideo = `download:${this.nm}:video`;
-        return this.cardEdits().find((c) => JSON.stringify(c.payload.reply_markup).includes(hasVideo))?.at;
+        return this.cardEdits().find((c) =>
+            JSON.stringify(c.payload.reply_markup).includes(hasVideo))?.at;
     }
 
     get cardMessageId(): number {
@@ -98,6 +99,10 @@ export class Visit {
         return this.rig.tg.callsTo(this.user.id, "sendVideo")[0]?.at;
     }
 
+    private get chat(): string {
+        return this.rig.tg.visibleTexts(this.user.id).join(" / ");
+    }
+
     get failed(): boolean {
         return this.rig.tg
             .visibleTexts(this.user.id)
@@ -105,10 +110,9 @@ export class Visit {
     }
 
     async complete(timeoutMs = 30_000): Promise<number> {
-        await waitUntil(() => this.completeAt !== undefined || this.failed, timeoutMs, `card of ${this.nm}`);
-        if (this.completeAt === undefined) {
-            throw new Error(`card of ${this.nm} failed: ${this.rig.tg.visibleTexts(this.user.id).join(" / ")}`);
-        }
+        const what = `card of ${this.nm}`;
+        await waitUntil(() => this.completeAt !== undefined || this.failed, timeoutMs, what);
+        if (this.completeAt === undefined) throw new Error(`${what} failed: ${this.chat}`);
         return this.completeAt;
     }
 
@@ -118,10 +122,9 @@ export class Visit {
     }
 
     async video(timeoutMs: number): Promise<number> {
-        await waitUntil(() => this.videoAt !== undefined || this.failed, timeoutMs, `video of ${this.nm}`);
-        if (this.videoAt === undefined) {
-            throw new Error(`video of ${this.nm} failed: ${this.rig.tg.visibleTexts(this.user.id).join(" / ")}`);
-        }
+        const what = `video of ${this.nm}`;
+        await waitUntil(() => this.videoAt !== undefined || this.failed, timeoutMs, what);
+        if (this.videoAt === undefined) throw new Error(`${what} failed: ${this.chat}`);
         return this.videoAt;
     }
 }

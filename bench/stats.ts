@@ -15,10 +15,16 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until `check` returns true; throws a message naming `what` after `timeoutMs`. */
-export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+    check: () => boolean,
+    timeoutMs: number,
+    what: string,
+): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        if (Date.now() > deadline) {
+            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        }
         await sleep(10);
     }
 }

@@ -128,9 +128,13 @@ export function backupCommand(stackDir: string): string {
     return inStackDir(stackDir, `${requireScript(script)}\nexec ${shellQuote(script)}`);
 }
 
+/** ops asked for confirmation itself (or got --yes), so the host script is told not to ask again. */
 export function restoreCommand(stackDir: string, file: string): string {
     const script = hostScript(stackDir, "restore-postgres.sh");
-    return inStackDir(stackDir, `${requireScript(script)}\nexec ${shellJoin([script, file])}`);
+    return inStackDir(
+        stackDir,
+        `${requireScript(script)}\nexec ${shellJoin([script, "--yes", file])}`,
+    );
 }
 
 export function backupDir(stackDir: string): string {

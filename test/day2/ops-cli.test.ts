@@ -311,7 +311,7 @@ describe("backup and restore", () => {
         const file = "backup_2026 11 25; touch pwned.sql.gz";
         const result = await ops(["restore", file, "--yes"]);
         expect(result.code).toBe(0);
-        expect(readFileSync(scriptLog, "utf8")).toBe(`restore ${file}\n`);
+        expect(readFileSync(scriptLog, "utf8")).toBe(`restore --yes\nrestore ${file}\n`);
     });
 
     it("restore --upload sends a local dump first (0600) and restores that copy", async () => {
@@ -322,7 +322,7 @@ describe("backup and restore", () => {
         const remote = join(stackDir, "backups", "laptop-dump.sql.gz");
         expect(readFileSync(remote, "utf8")).toBe("laptop dump bytes");
         expect(statSync(remote).mode & 0o777).toBe(0o600);
-        expect(readFileSync(scriptLog, "utf8")).toBe(`restore ${remote}\n`);
+        expect(readFileSync(scriptLog, "utf8")).toBe(`restore --yes\nrestore ${remote}\n`);
     });
 
     it("missing backup/restore scripts on the host fail with a clear message (exit 3)", async () => {
