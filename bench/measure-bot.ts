@@ -25,7 +25,7 @@ export async function idleSamples(rig: Rig, settleMs: number): Promise<number[]>
 
 /**
  * Measurement 6: RSS of the idle bot, freshly started and again 20 s after the 50-user load (V8
- * gives memory back a few seconds after the work stops; 5 s after it the RSS is still ~110 MiB).
+ * returns heap pages lazily, so the first seconds after the work are not "idle").
  */
 export function idleRow(fresh: readonly number[], afterWork?: readonly number[]): Row {
     const freshMax = Math.max(...fresh);

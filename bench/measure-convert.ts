@@ -15,7 +15,7 @@ import { mib, type Row } from "./report.js";
 import { median, MB } from "./stats.js";
 
 const NM = 187_654_321;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /**
  * Measurement 3: the bot's conversion path (VideoConverter: checked playlist, ffmpeg remux with
@@ -88,7 +88,7 @@ export async function measureConversion(input: HlsInput, cleanup: Cleanup): Prom
         name: `HLS -> MP4 throughput, ${mib(input.bytes)} input on loopback (median of ${ROUNDS})`,
         ours: rate(median(oursMs)),
         baseline: `${rate(median(plainMs))} (plain ffmpeg -c copy)`,
-        ratio: `${ratio.toFixed(2)} of plain (median of paired rounds)`,
+        ratio: `${ratio.toFixed(3)} of plain (median of paired rounds)`,
         target: ">= 0.9 of plain ffmpeg",
         met: ratio >= 0.9,
         data: { inputBytes: input.bytes, segments: input.segments, oursMs, plainMs, ratios },

@@ -10,7 +10,12 @@ import {
     planUnattendedUpgrades,
 } from "./steps/bootstrap-steps";
 import { planDockerEngine } from "./steps/docker-steps";
-import { planComposeUp, planDatabase, planStackFiles } from "./steps/stack-steps";
+import {
+    planBotEnvFiles,
+    planComposeUp,
+    planDatabase,
+    planStackFiles,
+} from "./steps/stack-steps";
 
 export type { RuntimeValues } from "./runtime-values";
 
@@ -59,6 +64,12 @@ export const PLAN_CONCERNS: readonly PlanConcern[] = [
         name: "database",
         group: "stack",
         plan: ({ config, runtime, planned }) => planDatabase(config, runtime, stackFiles(planned)),
+    },
+    {
+        // After the database: a rotated password is set (ALTER ROLE) before DATABASE_URL changes.
+        name: "bot env files",
+        group: "stack",
+        plan: ({ config, runtime }) => planBotEnvFiles(config, runtime),
     },
     {
         name: "compose up",

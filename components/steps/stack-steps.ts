@@ -84,18 +84,25 @@ function composeUp(config: StackConfig, args: ComposeUpArgs): Step {
     return makeStep({ id, description, script, secret: false }, ...args.triggers);
 }
 
-/** Stack directories and every file of the stack (env files are secret). */
+/** A secret file under env/ (0700); its step id is `stack-env-<name>`. */
+function envFile(config: StackConfig, name: string, file: string, content: string, mode = "600") {
+    const target = `${config.stackDir}/env/${file}`;
+    return fileStep({
+        id: `stack-env-${name}`,
+        description: `${target} is written (${mode})`,
+        target,
+        mode,
+        content,
+        secret: true,
+    });
+}
+
+/**
+ * Stack directories and every file of the stack except the bots' env files (planBotEnvFiles):
+ * those carry the Postgres password, so they change only after ALTER ROLE (planDatabase).
+ */
 export function planStackFiles(config: StackConfig, runtime: RuntimeValues): Step[] {
     const dir = config.stackDir;
-    const envFile = (id: string, name: string, content: string) =>
-        fileStep({
-            id,
-            description: `${dir}/env/${name}.env is written (0600)`,
-            target: `${dir}/env/${name}.env`,
-            mode: "600",
-            content,
-            secret: true,
-        });
     return [
         makeStep({
             id: "stack-dirs",
@@ -132,26 +139,34 @@ export function planStackFiles(config: StackConfig, runtime: RuntimeValues): Ste
             secret: false,
         }),
         envFile(
-            "stack-env-postgres",
+            config,
             "postgres",
+            "postgres.env",
             render("opt/stack/env/postgres.env", {
                 user: config.postgres.user,
-                password: runtime.postgresPassword,
                 db: config.postgres.db,
             }),
         ),
+        // Read by the entrypoint only on an empty volume, as the postgres user in some images
+        // (the official one reads it as root): 0644 inside the root-only env/ dir (0700).
+        envFile(config, "postgres-password", "postgres-password", runtime.postgresPassword, "644"),
         envFile(
-            "stack-env-telegram-bot-api",
+            config,
             "telegram-bot-api",
+            "telegram-bot-api.env",
             render("opt/stack/env/telegram-bot-api.env", {
                 api_id: String(config.botApi.apiId),
                 api_hash: runtime.botApiHash,
             }),
         ),
-        ...config.bots.map((bot) =>
-            envFile(`stack-env-${bot.name}`, bot.name, renderBotEnv(config, runtime, bot)),
-        ),
     ];
+}
+
+/** One env file per bot (token, DATABASE_URL); written after the password step. */
+export function planBotEnvFiles(config: StackConfig, runtime: RuntimeValues): Step[] {
+    return config.bots.map((bot) =>
+        envFile(config, bot.name, `${bot.name}.env`, renderBotEnv(config, runtime, bot)),
+    );
 }
 
 /** Postgres up and healthy, its password current, every bot schema present. */

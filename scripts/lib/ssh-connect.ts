@@ -151,7 +151,9 @@ export function connectPinned(target: SshTarget, credentials: SshCredentials): P
             authHandler: authMethods(target.user, credentials),
         };
         client.once("ready", () => resolve(client));
-        client.once("error", (error: Error) => {
+        // `on`, not `once`: a refused handshake can be followed by a socket reset, and a second
+        // unhandled "error" event would crash the process.
+        client.on("error", (error: Error) => {
             client.end();
             reject(mismatch ?? explain(error, target, credentials));
         });
@@ -168,7 +170,7 @@ export function fetchHostKey(host: string, port: number): Promise<HostKey> {
         const client = new Client();
         let captured: HostKey | undefined;
         let captureError: Error | undefined;
-        client.once("error", (error: Error) => {
+        client.on("error", (error: Error) => {
             client.end();
             if (captured) return resolve(captured);
             const where = `${host}:${port}`;

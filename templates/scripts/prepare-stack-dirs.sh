@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Managed by Pulumi from templates/scripts/prepare-stack-dirs.sh.
-# Creates the stack directory layout: env/ (0700, secrets), postgres/init/, and one media dir per
-# bot owned by the bots' uid:gid (they run as MEDIA_OWNER inside their containers).
+# Creates the stack directory layout: env/ (0700, secrets), postgres/init/, one media dir per bot
+# owned by the bots' uid:gid (they run as MEDIA_OWNER inside their containers), and an empty env
+# file per bot where none exists yet.
 set -euo pipefail
 
 # --- rendered variables ---
@@ -22,6 +23,17 @@ ensure_dir() {
     CHANGED_ANY=1
 }
 
+# Compose reads every service's env file even to start postgres alone, but the bots' env files
+# are written only after the Postgres password step (a rotated password reaches the bots last):
+# on a new host each starts out empty. An existing file is never touched.
+ensure_env_file() {
+    local file="$STACK_DIR/env/$1.env"
+    [[ -e "$file" ]] && return 0
+    install -m 0600 -o 0 -g 0 /dev/null "$file"
+    echo "==> $file (empty until its step writes it)"
+    CHANGED_ANY=1
+}
+
 main() {
     local bot
     ensure_dir "$STACK_DIR" 755 0:0
@@ -31,6 +43,7 @@ main() {
     ensure_dir "$STACK_DIR/media" 755 0:0
     for bot in $BOT_NAMES; do
         ensure_dir "$STACK_DIR/media/$bot" 755 "$MEDIA_OWNER"
+        ensure_env_file "$bot"
     done
     if ((CHANGED_ANY)); then echo CHANGED; else echo UNCHANGED; fi
 }

@@ -28,10 +28,12 @@ describe("planProvisioning", () => {
             "docker-daemon",
             "stack-dirs",
             "stack-compose-file",
-            `stack-env-${BOT}`,
+            "stack-env-postgres-password",
             "stack-postgres-up",
             "stack-postgres-password",
             "stack-bot-schemas",
+            // After ALTER ROLE: a rotated password reaches the bots only once Postgres has it.
+            `stack-env-${BOT}`,
             "stack-up",
         ];
         const positions = order.map((id) => ids.indexOf(id));
@@ -92,7 +94,8 @@ describe("planProvisioning", () => {
         expect(nonSecret.length).toBeGreaterThan(10);
         for (const step of nonSecret) expect(byId(b, step.id).stdin, step.id).toBe(step.stdin);
         // ...while the secret ones do change (the check above is not vacuous).
-        expect(byId(b, "stack-env-postgres").stdin).not.toBe(byId(a, "stack-env-postgres").stdin);
+        const id = "stack-env-postgres-password";
+        expect(byId(b, id).stdin).not.toBe(byId(a, id).stdin);
     });
 
     it("changes only that bot's env trigger when only its token changes", () => {

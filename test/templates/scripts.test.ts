@@ -75,28 +75,7 @@ describe("install-file.sh", () => {
     });
 });
 
-describe("install-authorized-keys.sh", () => {
-    it("adds missing keys once, keeps existing ones, and fixes a missing trailing newline", () => {
-        const keys = path.join(scratch, "ssh", "authorized_keys");
-        const existing = "ssh-ed25519 AAAAexisting laptop";
-        const wanted = "ssh-ed25519 AAAAoperator operator@laptop\n";
-        run("bash", [
-            "-c",
-            `mkdir -p '${path.dirname(keys)}' && printf '%s' '${existing}' > '${keys}'`,
-        ]);
-        expect(
-            lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, wanted).stdout),
-        ).toBe("CHANGED");
-        expect(readFileSync(keys, "utf8")).toBe(`${existing}\n${wanted}`);
-        expect(
-            lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, wanted).stdout),
-        ).toBe("UNCHANGED");
-        expect(
-            lastLine(runScript("install-authorized-keys.sh", { keys_file: keys }, "").stdout),
-        ).toBe("UNCHANGED");
-        expect((statSync(keys).mode & 0o777).toString(8)).toBe("600");
-    });
-});
+// install-authorized-keys.sh: test/templates/authorized-keys.test.ts
 
 describe("prepare-stack-dirs.sh", () => {
     it("creates the layout with the bots' media dirs owned by 10001, then changes nothing", () => {
@@ -114,7 +93,14 @@ describe("prepare-stack-dirs.sh", () => {
             "755",
         ]);
         expect((statSync(path.join(stackDir, "env")).mode & 0o777).toString(8)).toBe("700");
+        const envFile = path.join(stackDir, "env", `${BOT}.env`);
+        expect([statSync(envFile).size, (statSync(envFile).mode & 0o777).toString(8)]).toEqual([
+            0,
+            "600",
+        ]);
+        writeFileSync(envFile, "BOT_TOKEN=kept\n");
         expect(lastLine(runScript("prepare-stack-dirs.sh", vars, "").stdout)).toBe("UNCHANGED");
+        expect(readFileSync(envFile, "utf8")).toBe("BOT_TOKEN=kept\n");
     });
 });
 
