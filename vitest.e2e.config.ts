@@ -1,11 +1,13 @@
 import { defineConfig } from "vitest/config";
 
-// End-to-end tests against the test VPS (systemd-nspawn). Needs root; one file at a time,
-// because they share one booted host.
+// End-to-end tests against test VPSes (systemd-nspawn). Needs root. Every file boots its own VPS
+// (own network namespace, subnet and rootfs copy), so files run in parallel: most of their time
+// is waiting (boots, healthchecks, scans), and in sequence they would not fit CI's 15 minutes.
 export default defineConfig({
     test: {
         include: ["test/e2e/**/*.test.ts"],
-        fileParallelism: false,
+        fileParallelism: true,
+        maxWorkers: 4,
         testTimeout: 600_000,
         hookTimeout: 900_000,
     },

@@ -26,6 +26,20 @@ export function buildBot(root: string, cacheDir: string): string {
     return join(outDir, "main.js");
 }
 
+/**
+ * The node flags of the image's `CMD ["node", ...flags, "dist/main.js"]`, so the bench runs the bot
+ * with the same V8 settings as the container (they decide the idle RSS).
+ */
+export function imageNodeFlags(): string[] {
+    const dockerfile = readFileSync(new URL("../bot/Dockerfile", import.meta.url), "utf8");
+    const cmd = dockerfile.split("\n").filter((line) => line.startsWith("CMD [")).at(-1);
+    const argv = cmd ? (JSON.parse(cmd.slice("CMD ".length)) as string[]) : [];
+    if (argv[0] !== "node" || argv.at(-1) !== "dist/main.js") {
+        throw new Error(`bot/Dockerfile: expected CMD ["node", ...flags, "dist/main.js"], got ${cmd}`);
+    }
+    return argv.slice(1, -1);
+}
+
 export interface LogLine {
     level: number;
     msg: string;
@@ -41,7 +55,7 @@ export class BotProcess {
     private pending = "";
 
     constructor(entry: string, env: Record<string, string>, cleanup: Cleanup) {
-        this.child = spawn(process.execPath, [entry], {
+        this.child = spawn(process.execPath, [...imageNodeFlags(), entry], {
             env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
             stdio: ["ignore", "pipe", "pipe"],
         });

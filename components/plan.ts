@@ -10,6 +10,7 @@ import {
     planUnattendedUpgrades,
 } from "./steps/bootstrap-steps";
 import { planDockerEngine } from "./steps/docker-steps";
+import { planHostHardening } from "./steps/hardening-steps";
 import {
     planBotEnvFiles,
     planComposeUp,
@@ -54,6 +55,7 @@ export const PLAN_CONCERNS: readonly PlanConcern[] = [
         group: "bootstrap",
         plan: ({ config }) => planUnattendedUpgrades(config),
     },
+    { name: "host hardening", group: "bootstrap", plan: () => planHostHardening() },
     { name: "docker engine", group: "docker", plan: ({ config }) => planDockerEngine(config) },
     {
         name: "stack files",

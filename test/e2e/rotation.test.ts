@@ -59,8 +59,10 @@ async function withSession<T>(action: (session: SshSession) => Promise<T>): Prom
     }
 }
 
-const report = (record: StepRecord) =>
-    log(`${record.id.padEnd(34)} ${record.outcome.padEnd(9)} ${(record.durationMs / 1000).toFixed(1)} s`);
+const report = (record: StepRecord) => {
+    const seconds = (record.durationMs / 1000).toFixed(1);
+    log(`${record.id.padEnd(34)} ${record.outcome.padEnd(9)} ${seconds} s`);
+};
 
 /** Applies what a `pulumi up` with the new values would run; returns the ids and outcomes. */
 async function rotate(overrides: ConfigOverrides, runtime: RuntimeValues) {
@@ -113,8 +115,8 @@ async function composeExec(service: string, command: string, stdin = "") {
 function tcpLogin(password: string) {
     return composeExec(
         "postgres",
-        `sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; ` +
-            `exec psql -w -h postgres -p 5432 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -At -c "SELECT current_user"'`,
+        `sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -w -h postgres -p 5432 ` +
+            `-U "$POSTGRES_USER" -d "$POSTGRES_DB" -At -c "SELECT current_user"'`,
         `${password}\n`,
     );
 }
@@ -122,8 +124,10 @@ function tcpLogin(password: string) {
 /** The bot connects with its own DATABASE_URL, through its own pg driver. */
 function botDatabaseLogin(bot: string) {
     const script =
-        "const pg = require('pg'); const c = new pg.Client({ connectionString: process.env.DATABASE_URL });" +
-        "c.connect().then(() => c.query('SELECT current_user AS u')).then((r) => { console.log(r.rows[0].u); return c.end(); })" +
+        "const pg = require('pg');" +
+        "const c = new pg.Client({ connectionString: process.env.DATABASE_URL });" +
+        "c.connect().then(() => c.query('SELECT current_user AS u'))" +
+        ".then((r) => { console.log(r.rows[0].u); return c.end(); })" +
         ".catch((e) => { console.error(e.message); process.exit(1); });";
     return composeExec(bot, `node -e "${script}"`);
 }
@@ -182,13 +186,14 @@ describe("host-key pinning and the ops CLI against the provisioned stack", () =>
             session.run("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub"));
         const real = onHost.split(" ")[1] as string;
         const env = { PATH: "/usr/bin:/bin", HOME: home() };
-        const result = await runCli("scripts/trust-host.ts", [vps!.target.host], { cwd: work, env });
+        const host = vps!.target.host;
+        const result = await runCli("scripts/trust-host.ts", [host], { cwd: work, env });
         expectOk(result);
         expect(result.stdout).toContain(`fingerprint: ${real}`);
         expect(result.stdout).toContain(`pulumi config set hostKey '${current.config.hostKey}'`);
         const wrong = await runCli(
             "scripts/trust-host.ts",
-            [vps!.target.host, "--fingerprint", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+            [host, "--fingerprint", `SHA256:${"A".repeat(43)}`],
             { cwd: work, env },
         );
         expect(wrong.code).toBe(1);
@@ -205,7 +210,8 @@ describe("host-key pinning and the ops CLI against the provisioned stack", () =>
         expect(result.code).toBe(1);
         const real = parseHostKeyLine(current.config.hostKey as string);
         expect(result.stderr).toContain(`host key mismatch for ${vps!.target.host}`);
-        expect(result.stderr).toContain(`expected ssh-ed25519 ${fingerprint(parseHostKeyLine(wrongKey))}`);
+        const pinned = fingerprint(parseHostKeyLine(wrongKey));
+        expect(result.stderr).toContain(`expected ssh-ed25519 ${pinned}`);
         expect(result.stderr).toContain(`presented ssh-ed25519 ${fingerprint(real)}`);
         expect(result.stderr).toContain("Timeweb console");
         const ran = await composeExec("postgres", "test -e /tmp/ran-with-a-wrong-host-key");
@@ -216,14 +222,17 @@ describe("host-key pinning and the ops CLI against the provisioned stack", () =>
         const result = await ops(["status"]);
         expectOk(result);
         for (const service of SERVICES) {
-            const line = result.stdout.split("\n").find((l) => l.includes(`_${service}_1`) || l.includes(`-${service}-1`));
+            // docker-compose v1 names containers <project>_<service>_1, Compose v2 with dashes.
+            const line = result.stdout
+                .split("\n")
+                .find((l) => l.includes(`_${service}_1`) || l.includes(`-${service}-1`));
             expect(line, `${service} in:\n${result.stdout}`).toMatch(/Up.*\(healthy\)/);
         }
         expect(result.stdout).toMatch(/== disk\n.*Filesystem/);
         expect(result.stdout).toMatch(/== memory\n.*total/);
     });
 
-    it("logs shows a service's log; exec runs in the container; failures exit non-zero", async () => {
+    it("logs shows a log; exec runs in a container; failures exit non-zero", async () => {
         const logs = await ops(["logs", "postgres", "--tail", "all"]);
         expectOk(logs);
         expect(logs.stdout).toContain("database system is ready to accept connections");
@@ -237,7 +246,9 @@ describe("host-key pinning and the ops CLI against the provisioned stack", () =>
 
     it("psql runs SQL from stdin against the stack's database", async () => {
         const result = await ops(["psql", "-At"], {
-            input: "SELECT 40 + 2;\nSELECT count(*) FROM pg_namespace WHERE nspname = 'second_bot';\n",
+            input:
+                "SELECT 40 + 2;\n" +
+                "SELECT count(*) FROM pg_namespace WHERE nspname = 'second_bot';\n",
         });
         expectOk(result);
         expect(result.stdout.trim().split("\n")).toEqual(["42", "1"]);
@@ -267,7 +278,7 @@ describe("secret rotation", () => {
         expect(seen.stdout.trim() === token, "the bot runs with the new token").toBe(true);
     });
 
-    it("the Postgres password: ALTER ROLE first, bots recreated and connected, postgres kept", async () => {
+    it("the Postgres password: ALTER ROLE first, bots recreated and connected", async () => {
         await withSession((session) =>
             psql(session, "CREATE TABLE mpcabinet.rotation_probe (id INT PRIMARY KEY, note TEXT);" +
                 "INSERT INTO mpcabinet.rotation_probe VALUES (1, 'written before the rotation');"));
@@ -276,7 +287,8 @@ describe("secret rotation", () => {
         const newPassword = `e2e${hex(18)}`;
         expect((await tcpLogin(oldPassword)).code, "baseline: the old password works").toBe(0);
 
-        const records = await rotate(current.overrides, { ...current.runtime, postgresPassword: newPassword });
+        const runtime = { ...current.runtime, postgresPassword: newPassword };
+        const records = await rotate(current.overrides, runtime);
         // In run order: the role's password changes before any client's DATABASE_URL does.
         expect(records).toEqual([
             "stack-env-postgres-password CHANGED",
@@ -287,7 +299,8 @@ describe("secret rotation", () => {
         ]);
         await expectHealthy();
         const after = await snapshot();
-        expect(rewritten(before, after)).toEqual([`${BOT}.env`, "postgres-password", `${SECOND}.env`].sort());
+        const files = [`${BOT}.env`, "postgres-password", `${SECOND}.env`];
+        expect(rewritten(before, after)).toEqual(files.sort());
         expect(recreated(before, after)).toEqual([BOT, SECOND].sort());
 
         const fresh = await tcpLogin(newPassword);
@@ -318,7 +331,10 @@ describe("secret rotation", () => {
         const after = await snapshot();
         expect(rewritten(before, after)).toEqual(["telegram-bot-api.env"]);
         expect(recreated(before, after)).toEqual(["telegram-bot-api"]);
-        const env = await composeExec("telegram-bot-api", "printenv TELEGRAM_API_ID TELEGRAM_API_HASH");
+        const env = await composeExec(
+            "telegram-bot-api",
+            "printenv TELEGRAM_API_ID TELEGRAM_API_HASH",
+        );
         expect(env.stdout.trim().split("\n")).toEqual(["1000002", hash]);
     });
 });
@@ -333,33 +349,41 @@ describe("operator SSH key rotation (two steps, no lock-out)", () => {
 
     beforeAll(() => {
         const path = join(work, "id_ed25519_new");
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e-rotated-operator", "-f", path]);
+        const comment = "e2e-rotated-operator";
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path]);
         newPrivate = readFileSync(path, "utf8");
         newPublic = readFileSync(`${path}.pub`, "utf8").trim();
         oldPublic = current.config.operatorKeys[0] as string;
     });
 
     it("step 1: adding the new key runs only operator-keys; both keys log in", async () => {
-        const records = await rotate({ ...current.overrides, operatorKeys: [oldPublic, newPublic] }, current.runtime);
+        const operatorKeys = [oldPublic, newPublic];
+        const records = await rotate({ ...current.overrides, operatorKeys }, current.runtime);
         expect(records).toEqual(["operator-keys CHANGED"]);
         expect(await accepts(oldPrivate())).toBe(true);
         expect(await accepts(newPrivate)).toBe(true);
     });
 
     it("step 3 before step 2 is refused: the connection still uses the old key", async () => {
-        const config = e2eConfig(vps!, { bots: BOTS, ...current.overrides, operatorKeys: [newPublic] });
+        const overrides = { bots: BOTS, ...current.overrides, operatorKeys: [newPublic] };
+        const config = e2eConfig(vps!, overrides);
         const steps = changedSteps(current.plan, planProvisioning(config, current.runtime));
         expect(steps.map((step) => step.id)).toEqual(["operator-keys"]);
-        const failure = await applySteps(connect(oldPrivate()), steps).then(() => undefined, (e: unknown) => e);
+        const failure = await applySteps(connect(oldPrivate()), steps).then(
+            () => undefined,
+            (error: unknown) => error,
+        );
         expect(failure).toBeInstanceOf(StepFailedError);
-        expect((failure as StepFailedError).stderr).toContain("this very connection logged in with it");
+        const stderr = (failure as StepFailedError).stderr;
+        expect(stderr).toContain("this very connection logged in with it");
         expect(await accepts(oldPrivate())).toBe(true);
         expect(await accepts(newPrivate)).toBe(true);
     });
 
-    it("step 2 + 3: connecting with the new key, removing the old one locks the old key out", async () => {
+    it("step 2 + 3: connecting with the new key, removing the old one locks it out", async () => {
         current = { ...current, privateKey: newPrivate };
-        const records = await rotate({ ...current.overrides, operatorKeys: [newPublic] }, current.runtime);
+        const overrides = { ...current.overrides, operatorKeys: [newPublic] };
+        const records = await rotate(overrides, current.runtime);
         expect(records).toEqual(["operator-keys CHANGED"]);
         expect(await accepts(oldPrivate())).toBe(false);
         expect(await accepts(newPrivate)).toBe(true);

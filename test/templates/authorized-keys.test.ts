@@ -58,7 +58,7 @@ describe("install-authorized-keys.sh", () => {
         expect(apply([OLD]).outcome).toBe("UNCHANGED");
     });
 
-    it("keeps foreign keys, moves copies of operator keys into the block, fixes a missing newline", () => {
+    it("keeps foreign keys, moves copies of operator keys into the block, adds a newline", () => {
         apply([PROVIDER]);
         writeFileSync(keysFile, `${PROVIDER}\n# a comment\n${OLD}`);
         const first = apply([OLD]);
@@ -67,7 +67,7 @@ describe("install-authorized-keys.sh", () => {
         expect(apply([OLD]).outcome).toBe("UNCHANGED");
     });
 
-    it("adds a key (step 1 of a rotation) and removes the old one once the session uses the new", () => {
+    it("adds a key (rotation step 1), removes the old one once the session uses the new", () => {
         apply([OLD], overSsh(OLD));
         expect(apply([OLD, NEW], overSsh(OLD)).outcome).toBe("CHANGED");
         expect(content()).toBe(block(OLD, NEW));
@@ -91,7 +91,7 @@ describe("install-authorized-keys.sh", () => {
         const before = content();
         const result = apply([NEW], overSsh(OLD));
         expect(result.status).toBe(1);
-        expect(result.stderr).toMatch(/refusing to remove ssh-ed25519 SHA256:\S+ from operatorKeys/);
+        expect(result.stderr).toMatch(/refusing to remove ssh-ed25519 SHA256:\S+ from operator/);
         expect(result.stderr).toContain("this very connection logged in with it");
         expect(content()).toBe(before);
     });
@@ -107,7 +107,7 @@ describe("install-authorized-keys.sh", () => {
         expect(apply([OLD, NEW, PROVIDER], { SSH_CONNECTION: "x" }).outcome).toBe("CHANGED");
     });
 
-    it("refuses an empty operatorKeys once a block exists, and leaves a file without one alone", () => {
+    it("refuses an empty operatorKeys once a block exists; leaves a file without one alone", () => {
         apply([PROVIDER]);
         writeFileSync(keysFile, `${PROVIDER}\n`);
         expect(apply([]).outcome).toBe("UNCHANGED");

@@ -85,7 +85,10 @@ export class TestVps {
             const state: RunState = { ownerPid: process.pid, network };
             writeFileSync(join(runDir, "state.json"), JSON.stringify(state));
             const vps = new TestVps(runDir, rootfsCache, network, privateKey, rootPassword, state, log);
-            await vps.boot();
+            await vps.boot().catch(async (error: unknown) => {
+                await vps.destroy();
+                throw error;
+            });
             return vps;
         } catch (error) {
             if (network) await removeVpsNetwork(network);

@@ -54,23 +54,38 @@ async function showProduct(ctx: BotContext, nm: string): Promise<void> {
         });
         return;
     }
-    const firstCard = render({ kind: "searching", percent: 0 });
-    await ctx.api.editMessageText(status.chat.id, status.message_id, firstCard, {
-        reply_markup: mediaKeyboard(nm, "searching"),
-    });
-    const card = new StatusMessage(
-        ctx.api,
-        status.chat.id,
-        status.message_id,
-        ctx.log,
-        1000,
-        firstCard,
-    );
+    // No edit of the "searching" message yet, so the first card edit is not throttled.
+    const { chat, message_id: messageId } = status;
+    const card = new StatusMessage(ctx.api, chat.id, messageId, ctx.log, 1000, "", 0);
+    const searching = (percent: number) =>
+        card.set(render({ kind: "searching", percent }), mediaKeyboard(nm, "searching"));
+    let cardShown = false;
+    const progress = (percent: number) => {
+        if (cardShown) searching(percent);
+    };
     const task = deps.tasks.spawn(`video-search:${nm}`, (signal) => {
         signal.addEventListener("abort", () => controller.abort(), { once: true });
-        return searchVideo(deps, nm, product, session, card, render, controller.signal);
+        return searchVideo(deps, nm, product, session, card, render, progress, controller.signal);
     });
-    deps.cards.add(status.chat.id, status.message_id, () => task.controller.abort(), task.done);
+    deps.cards.add(chat.id, messageId, () => task.controller.abort(), task.done);
+    // Most searches end within a few round trips: then the complete card is the only edit.
+    if (!(await settlesWithin(task.done, QUICK_SEARCH_MS))) {
+        cardShown = true;
+        searching(0);
+    }
+}
+
+/** How long the card waits for the video search before it shows "searching" (bounded). */
+const QUICK_SEARCH_MS = 400;
+
+async function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+    });
+    const settled = await Promise.race([work.then(() => true as const), late]);
+    clearTimeout(timer);
+    return settled;
 }
 
 /** The card's background video search; stops quietly when a button was pressed (abort). */
@@ -81,10 +96,9 @@ async function searchVideo(
     session: CdnSession,
     card: StatusMessage,
     render: (video: VideoState) => string,
+    progress: (percent: number) => void,
     signal: AbortSignal,
 ): Promise<void> {
-    const progress = (percent: number) =>
-        card.set(render({ kind: "searching", percent }), mediaKeyboard(nm, "searching"));
     let state: VideoState;
     try {
         const url = await deps.lookup.findVideo(nm, session, product.hasVideo, progress);

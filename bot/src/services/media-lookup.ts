@@ -63,9 +63,19 @@ export class MediaLookup {
         }
         const fromService = await this.service?.media(nm, false);
         if (fromService) return { nm, photoUrls: fromService.photos.slice(0, this.cfg.maxPhotos) };
-        const basket = await this.findPhotoBasket(n, vol, cachedBasket, session);
+        // The likely basket's first photo and its card.json in one round trip; the card is read
+        // again only when the basket turns out to be elsewhere.
+        const likely = cachedBasket ?? guessPhotoBasket(vol);
+        const [likelyHead, likelyCard] = await Promise.all([
+            withRetry(() => session.head(photoUrl(this.cfg, likely, n, 1))),
+            this.readCard(likely, n, session),
+        ]);
+        const basket =
+            likelyHead.status === 200
+                ? likely
+                : await this.findPhotoBasket(n, vol, cachedBasket, session, likelyHead);
         await this.cache.setBasket(vol, basket);
-        const card = await this.readCard(basket, n, session);
+        const card = basket === likely ? likelyCard : await this.readCard(basket, n, session);
         const count = card.photoCount ?? (await this.countPhotos(basket, n, session));
         await this.cache.setProduct(nm, { title: card.title, photoCount: count });
         return {
@@ -129,10 +139,12 @@ export class MediaLookup {
         vol: number,
         cached: number | undefined,
         session: CdnSession,
+        firstReply: CdnReply,
     ): Promise<number> {
-        const tried = new Set<number>();
         const outcome = new ProbeOutcome();
+        outcome.add(firstReply);
         const guess = guessPhotoBasket(vol);
+        const tried = new Set<number>([cached ?? guess]);
         for (const candidate of [cached, guess]) {
             if (candidate === undefined || tried.has(candidate)) continue;
             tried.add(candidate);
@@ -198,14 +210,17 @@ export class MediaLookup {
         const outcome = new ProbeOutcome();
         const vol = videoVol(nm);
         const basket = videoBasket(vol);
-        const direct = await Promise.all(
-            VIDEO_RENDITIONS.map((r) =>
-                withRetry(() => session.head(videoUrl(this.cfg, basket, vol, nm, r))),
-            ),
-        );
-        direct.forEach((reply) => outcome.add(reply));
-        const hit = direct.findIndex((reply) => reply.status === 200);
-        if (hit >= 0) return videoUrl(this.cfg, basket, vol, nm, VIDEO_RENDITIONS[hit]!);
+        // Nearly every video has the top rendition: one request; the others only when it is absent.
+        const [top, ...others] = VIDEO_RENDITIONS;
+        const headOf = (r: string) =>
+            withRetry(() => session.head(videoUrl(this.cfg, basket, vol, nm, r)));
+        const first = await headOf(top);
+        outcome.add(first);
+        if (first.status === 200) return videoUrl(this.cfg, basket, vol, nm, top);
+        const rest = await Promise.all(others.map(headOf));
+        rest.forEach((reply) => outcome.add(reply));
+        const hit = rest.findIndex((reply) => reply.status === 200);
+        if (hit >= 0) return videoUrl(this.cfg, basket, vol, nm, others[hit]!);
         report();
 
         const fallbackBaskets = basketsByDistance(basket, VIDEO_FALLBACK_BASKETS).filter(

@@ -27,9 +27,11 @@ export class StatusMessage {
         private readonly log: Logger,
         private readonly minIntervalMs = 1000,
         initialText = "",
+        /** When the message was last edited or sent; 0 lets the first edit go out at once. */
+        lastEditAt = Date.now(),
     ) {
         this.lastText = initialText;
-        this.lastEditAt = Date.now();
+        this.lastEditAt = lastEditAt;
     }
 
     /** Queues a throttled edit. */

@@ -48,8 +48,13 @@ describe("article flow", () => {
             `download:${p.nm}:video`,
             `download:${p.nm}:both`,
         ]);
-        // One HEAD for the basket, card.json, five renditions at most: no brute force.
-        expect(h.cdn.requestsFor(p.nm).length).toBeLessThanOrEqual(7);
+        // A typical article: the first photo, card.json and the top video rendition, nothing else.
+        const requests = h.cdn.requestsFor(p.nm).map((r) => `${r.method} ${r.path.split("/").at(-2)}`);
+        expect(requests.sort()).toEqual(["GET ru", "HEAD 1440p", "HEAD big"]);
+        // The video search ended quickly, so the complete card is the one and only edit.
+        const edits = h.tg.callsTo(user.id, "editMessageText");
+        expect(edits).toHaveLength(1);
+        expect(String(edits[0]!.payload.text)).toContain("Видео: есть");
         const events = await h.db!.query<{ event_data: unknown }>(
             "SELECT event_data FROM shared.analytics_events WHERE telegram_id = $1 AND event_type = 'article_request'",
             [user.id],
@@ -97,6 +102,34 @@ describe("article flow", () => {
             [photoVol(nm)],
         );
         expect(rows).toEqual([{ basket: predicted + 3 }]);
+    });
+
+    it("probes the lower renditions only when the top one is missing", async () => {
+        const nm = freshNm();
+        const vol = videoVol(nm);
+        const base = standardProduct({ nm, photos: 2, card: { media: { photo_count: 2 } } });
+        h.cdn.add({ ...base, video: { basket: videoBasket(vol), vol, rendition: "720p" } });
+        const user = newUser();
+        h.tg.sendText(user, String(nm));
+        await waitForText(h.tg, user.id, ["Видео: есть"]);
+        const videoHeads = h.cdn.requestsFor(nm).filter((r) => r.path.includes("/hls/"));
+        expect(videoHeads[0]!.path).toContain("/hls/1440p/");
+        expect(videoHeads.map((r) => r.path.split("/").at(-2)).sort()).toEqual(
+            ["1080p", "1440p", "360p", "480p", "720p"],
+        );
+    });
+
+    it("shows the card at once and edits it when the video search is slow", async () => {
+        const p = standardProduct({ photos: 2, card: { media: { photo_count: 2 } } });
+        h.cdn.add(p);
+        h.cdn.fault(new RegExp(`videonme.*/${p.nm}/`), { delayMs: 1200 });
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        await waitForText(h.tg, user.id, ["Видео: есть"]);
+        const texts = h.tg.callsTo(user.id, "editMessageText").map((c) => String(c.payload.text));
+        expect(texts.length).toBeGreaterThanOrEqual(2);
+        expect(texts[0]).toContain("ищем");
+        expect(texts.at(-1)).toContain("Видео: есть");
     });
 
     it("finds a video on a host the mod-144 rule does not predict", async () => {
