@@ -31,11 +31,12 @@ export function buildBot(root: string, cacheDir: string): string {
  * with the same V8 settings as the container (they decide the idle RSS).
  */
 export function imageNodeFlags(): string[] {
-    const dockerfile = readFileSync(new URL("../bot/Dockerfile", import.meta.url), "utf8");
+    // main.ts makes sure the bench runs from the repository root.
+    const dockerfile = readFileSync(join(process.cwd(), "bot", "Dockerfile"), "utf8");
     const cmd = dockerfile.split("\n").filter((line) => line.startsWith("CMD [")).at(-1);
     const argv = cmd ? (JSON.parse(cmd.slice("CMD ".length)) as string[]) : [];
     if (argv[0] !== "node" || argv.at(-1) !== "dist/main.js") {
-        throw new Error(`bot/Dockerfile: expected CMD ["node", ...flags, "dist/main.js"], got ${cmd}`);
+        throw new Error(`bot/Dockerfile: want CMD ["node", ...flags, "dist/main.js"], got ${cmd}`);
     }
     return argv.slice(1, -1);
 }

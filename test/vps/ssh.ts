@@ -58,6 +58,7 @@ function connect(target: SshTarget, auth: SshAuth, offered?: (methods: string[])
         authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean, next) => {
             if (methodsLeft === null) return next("none");
             offered?.(methodsLeft);
+            // ssh2 reads `false` as "no more methods" (its typings omit it).
             if (tried) return next(false as unknown as AuthenticationType);
             tried = true;
             next(authMethod(username, auth));

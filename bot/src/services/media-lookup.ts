@@ -74,10 +74,12 @@ export class MediaLookup {
             likelyHead.status === 200
                 ? likely
                 : await this.findPhotoBasket(n, vol, cachedBasket, session, likelyHead);
-        await this.cache.setBasket(vol, basket);
+        // Cache writes never fail and fill the memory layer at once: the card does not wait for
+        // Postgres commits.
+        void this.cache.setBasket(vol, basket);
         const card = basket === likely ? likelyCard : await this.readCard(basket, n, session);
         const count = card.photoCount ?? (await this.countPhotos(basket, n, session));
-        await this.cache.setProduct(nm, { title: card.title, photoCount: count });
+        void this.cache.setProduct(nm, { title: card.title, photoCount: count });
         return {
             nm,
             title: card.title,
@@ -104,7 +106,7 @@ export class MediaLookup {
         const cached = await this.cache.getVideo(nm);
         if (cached) return cached.url;
         if (hint === false) {
-            await this.cache.setVideo(nm, null);
+            void this.cache.setVideo(nm, null);
             return null;
         }
         const fromService = await this.videoFromService(nm);
@@ -112,7 +114,7 @@ export class MediaLookup {
             fromService !== undefined
                 ? fromService
                 : await this.searchVideo(Number(nm), session, onProgress);
-        await this.cache.setVideo(nm, url);
+        void this.cache.setVideo(nm, url);
         return url;
     }
 
