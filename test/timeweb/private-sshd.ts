@@ -1,8 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, waitForPort } from "../helpers/loopback-port";
 
 export interface SshdSettings {
     /** Host key file name inside the work dir (generated on first use). */
@@ -77,32 +77,4 @@ export class PrivateSshd {
         await this.stop();
         rmSync(this.dir, { recursive: true, force: true });
     }
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const address = server.address();
-            server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-        });
-    });
-}
-
-async function waitForPort(port: number): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-        const open = await new Promise<boolean>((resolve) => {
-            const socket = new Socket();
-            socket.once("connect", () => {
-                socket.destroy();
-                resolve(true);
-            });
-            socket.once("error", () => resolve(false));
-            socket.connect(port, "127.0.0.1");
-        });
-        if (open) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`private sshd did not listen on 127.0.0.1:${port}`);
 }

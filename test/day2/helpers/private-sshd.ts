@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, waitForPort } from "../../helpers/loopback-port";
 
 /**
  * A throwaway OpenSSH server on 127.0.0.1 with its own host keys, client key, authorized_keys and
@@ -23,41 +23,10 @@ export interface PrivateSshd {
     stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const address = server.address();
-            const port = typeof address === "object" && address ? address.port : 0;
-            server.close(() => resolve(port));
-        });
-    });
-}
-
 function keygen(path: string, type: string): void {
     const args = ["-q", "-t", type, "-N", "", "-f", path, "-C", "day2-test"];
     const result = spawnSync("ssh-keygen", args, { encoding: "utf8" });
     if (result.status !== 0) throw new Error(`ssh-keygen -t ${type} failed: ${result.stderr}`);
-}
-
-async function waitForPort(port: number, child: ChildProcess, logPath: string): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-        if (child.exitCode !== null) {
-            throw new Error(`sshd exited with ${child.exitCode}: ${readFileSync(logPath, "utf8")}`);
-        }
-        const open = await new Promise<boolean>((resolve) => {
-            const socket = connect(port, "127.0.0.1");
-            socket.once("connect", () => {
-                socket.destroy();
-                resolve(true);
-            });
-            socket.once("error", () => resolve(false));
-        });
-        if (open) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`sshd did not listen on ${port}: ${readFileSync(logPath, "utf8")}`);
 }
 
 export interface SshdOptions {
@@ -110,7 +79,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<PrivateSshd>
         rmSync(dir, { recursive: true, force: true });
     };
     try {
-        await waitForPort(port, child, logPath);
+        await waitForPort(port, () =>
+            child.exitCode === null
+                ? undefined
+                : `sshd exited with ${child.exitCode}: ${readFileSync(logPath, "utf8")}`,
+        );
     } catch (error) {
         await stop();
         throw error;
