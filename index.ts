@@ -4,7 +4,7 @@ import { BotImage, remoteDockerProvider } from "./components/bot-image";
 import { ComposeStack } from "./components/compose-stack";
 import { sshConnection } from "./components/connection";
 import { DockerEngine } from "./components/docker-engine";
-import { operationsOutputs } from "./components/operations-plan";
+import { operationsOutputs } from "./components/plan/operations-plan";
 import { loadStack } from "./components/stack-config";
 import { targetHost, targetOutputs } from "./components/target-host";
 

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { BotConfig, StackConfig } from "./config";
+import type { BotConfig, StackConfig } from "./config/config";
 import type { TargetHost } from "./target-host";
 
 /** Relative to the project directory (Pulumi's working directory), so laptop and CI agree. */
