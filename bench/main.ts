@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         return row;
     });
 
-    await step("8", "Second apply (plan)", "0 steps", async () => measureSecondApplyPlan());
+    await step("8", "Second apply (plan)", "0 steps", () => Promise.resolve(measureSecondApplyPlan()));
     await step("8b", "Test-VPS bootstrap", "second run: 0 CHANGED", () =>
         measureVpsBootstrap(withVps, cleanup));
 }

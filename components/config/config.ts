@@ -224,7 +224,7 @@ type RawTarget = {
 };
 
 function rawTarget(raw: unknown): RawTarget {
-    return typeof raw === "object" && raw !== null ? (raw as RawTarget) : {};
+    return typeof raw === "object" && raw !== null ? raw : {};
 }
 
 function createsServer(raw: unknown): boolean {
@@ -235,7 +235,7 @@ function createsServer(raw: unknown): boolean {
 function withTimewebDefaults(raw: unknown): unknown {
     const { timeweb, operatorKeys } = rawTarget(raw);
     if (!createsServer(raw) || timeweb?.sshPublicKey !== undefined) return raw;
-    const first = Array.isArray(operatorKeys) ? operatorKeys[0] : undefined;
+    const first: unknown = Array.isArray(operatorKeys) ? operatorKeys[0] : undefined;
     if (typeof first !== "string") return raw;
     return { ...(raw as object), timeweb: { ...timeweb, sshPublicKey: first } };
 }

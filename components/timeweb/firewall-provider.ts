@@ -86,7 +86,7 @@ export function firewallGroupProvider(options: ProviderOptions): pulumi.dynamic.
     }
 
     return {
-        async check(_olds: FirewallGroupInputs, news: FirewallGroupInputs) {
+        check(_olds: FirewallGroupInputs, news: FirewallGroupInputs) {
             const failures: pulumi.dynamic.CheckFailure[] = [];
             const keys = (news.rules ?? []).map(ruleKey);
             if (new Set(keys).size !== keys.length) {
@@ -95,11 +95,11 @@ export function firewallGroupProvider(options: ProviderOptions): pulumi.dynamic.
                     reason: "two firewall rules match the same traffic",
                 });
             }
-            return { inputs: news, failures };
+            return Promise.resolve({ inputs: news, failures });
         },
 
-        async diff(_id: string, olds: FirewallGroupOutputs, news: FirewallGroupInputs) {
-            return diffFirewallGroup(olds, news);
+        diff(_id: string, olds: FirewallGroupOutputs, news: FirewallGroupInputs) {
+            return Promise.resolve(diffFirewallGroup(olds, news));
         },
 
         async create(inputs: FirewallGroupInputs) {
@@ -144,7 +144,7 @@ export function firewallGroupProvider(options: ProviderOptions): pulumi.dynamic.
                     ...(rule.description ? { description: rule.description } : {}),
                 }));
                 const ruleIds = Object.fromEntries(
-                    rules.map((rule, index) => [ruleKey(rule), listed.rules[index].id]),
+                    rules.map((rule, index) => [ruleKey(rule), listed.rules[index]!.id]),
                 );
                 const outs: FirewallGroupOutputs = {
                     ...props,

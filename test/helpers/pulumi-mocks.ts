@@ -39,20 +39,21 @@ function mockState(
     generatedPassword: string,
     preview: boolean,
 ): Record<string, unknown> {
-    if (preview) return args.inputs;
+    const inputs = args.inputs as Record<string, unknown>;
+    if (preview) return inputs;
     switch (args.type) {
         case "random:index/randomPassword:RandomPassword":
             // The engine would mark it secret; the mock must do so itself (pulumi-notes §9).
             return {
-                ...args.inputs,
+                ...inputs,
                 result: { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: generatedPassword },
             };
         case "docker:index/image:Image":
-            return { ...args.inputs, repoDigest: `sha256:${"ab".repeat(32)}` };
+            return { ...inputs, repoDigest: `sha256:${"ab".repeat(32)}` };
         case "command:remote:Command":
-            return { ...args.inputs, stdout: "UNCHANGED", stderr: "" };
+            return { ...inputs, stdout: "UNCHANGED", stderr: "" };
         default:
-            return args.inputs;
+            return inputs;
     }
 }
 
@@ -91,7 +92,7 @@ export async function installMocks(options: {
                     state: mockState(args, options.generatedPassword, options.preview ?? false),
                 };
             },
-            call: (args) => args.inputs,
+            call: (args) => args.inputs as Record<string, unknown>,
         },
         PROJECT,
         "test",

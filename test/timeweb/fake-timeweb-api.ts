@@ -228,7 +228,7 @@ export class FakeTimewebApi {
         };
         const index = this.canned.findIndex((c) => c.method === method && c.path.test(path));
         if (index >= 0) {
-            const [{ response }] = this.canned.splice(index, 1);
+            const { response } = this.canned.splice(index, 1)[0]!;
             send(response.status, response.body, response.headers);
             return;
         }
@@ -286,14 +286,14 @@ export class FakeTimewebApi {
             case "GET /firewall/groups/:id":
             case "PATCH /firewall/groups/:id":
             case "DELETE /firewall/groups/:id":
-                return this.groupById(method, parts[2], body);
+                return this.groupById(method, parts[2]!, body);
             case "GET /firewall/groups/:id/rules":
             case "POST /firewall/groups/:id/rules":
             case "DELETE /firewall/groups/:id/rules/:id":
-                return this.rules(method, parts[2], body, parts[4]);
+                return this.rules(method, parts[2]!, body, parts[4]);
             case "POST /firewall/groups/:id/resources/:id":
             case "DELETE /firewall/groups/:id/resources/:id":
-                return this.link(method, parts[2], Number(parts[4]), query.get("resource_type"));
+                return this.link(method, parts[2]!, Number(parts[4]), query.get("resource_type"));
             default:
                 return this.error(404, "not_found", `No route ${method} ${path}`);
         }

@@ -64,7 +64,7 @@ describe("server provider against the fake API", () => {
         const created = await provider.create(inputs);
         const outs = created.outs as ServerOutputs;
 
-        const body = api.calls("POST", "/servers")[0].body as Record<string, unknown>;
+        const body = api.calls("POST", "/servers")[0]!.body as Record<string, unknown>;
         expect(body).toMatchObject({
             name: "telegram-ecosystem",
             os_id: 99,
@@ -85,8 +85,8 @@ describe("server provider against the fake API", () => {
         });
         expect(outs.ipv4).toMatch(/^192\.0\.2\.\d+$/);
         expect(waits).toEqual([5_000, 5_000]);
-        expect([...api.groups.get(inputs.firewallGroupIds[0])!.resources]).toEqual([outs.serverId]);
-        expect(api.calls("POST", "/firewall/groups")[0].query).toEqual({ resource_type: "server" });
+        expect([...api.groups.get(inputs.firewallGroupIds[0]!)!.resources]).toEqual([outs.serverId]);
+        expect(api.calls("POST", "/firewall/groups")[0]!.query).toEqual({ resource_type: "server" });
         expect(JSON.stringify(outs)).not.toContain("fake-root-password");
         expect(JSON.stringify(outs)).not.toContain("fake-vnc");
     });
@@ -94,8 +94,8 @@ describe("server provider against the fake API", () => {
     it("orders a public IPv4 when the server comes up without one", async () => {
         const api = await startFake({ withoutIpv4: true, pollsUntilOn: 0 });
         const created = await serverProvider(fakeOptions(api)).create(serverInputs(api));
-        expect(api.calls("POST", `/servers/${created.id}/ips`)[0].body).toEqual({ type: "ipv4" });
-        expect(created.outs.ipv4).toMatch(/^198\.51\.100\.\d+$/);
+        expect(api.calls("POST", `/servers/${created.id}/ips`)[0]!.body).toEqual({ type: "ipv4" });
+        expect((created.outs as ServerOutputs).ipv4).toMatch(/^198\.51\.100\.\d+$/);
     });
 
     it("uses the configurator when asked for exact resources", async () => {
@@ -105,10 +105,10 @@ describe("server provider against the fake API", () => {
             configuration: { cpu: 1, ramMb: 2048, diskMb: 20480 },
         });
         const created = await serverProvider(fakeOptions(api)).create(inputs);
-        expect(api.calls("POST", "/servers")[0].body).toMatchObject({
+        expect(api.calls("POST", "/servers")[0]!.body).toMatchObject({
             configuration: { configurator_id: 11, cpu: 1, ram: 2048, disk: 20480 },
         });
-        expect(created.outs.configuratorId).toBe(11);
+        expect((created.outs as ServerOutputs).configuratorId).toBe(11);
     });
 
     it("explains which presets exist when none matches", async () => {
@@ -142,7 +142,7 @@ describe("server provider against the fake API", () => {
 
         api.servers.get(id)!.name = "renamed-in-panel";
         const read = await provider.read!(created.id, outs);
-        expect(read.props.name).toBe("renamed-in-panel");
+        expect((read.props as ServerOutputs).name).toBe("renamed-in-panel");
         expect(diffServer(read.props as ServerOutputs, inputs)).toMatchObject({
             changes: true,
             replaces: [],
@@ -158,15 +158,15 @@ describe("server provider against the fake API", () => {
             firewallGroupIds: [newGroup],
         };
         const updated = await provider.update!(created.id, read.props as ServerOutputs, wanted);
-        expect(api.calls("PATCH", `/servers/${id}`)[0].body).toEqual({
+        expect(api.calls("PATCH", `/servers/${id}`)[0]!.body).toEqual({
             name: "telegram-ecosystem-2",
             preset_id: 2449,
         });
         expect(api.servers.get(id)!.ssh_key_ids).toEqual([newKey]);
-        expect(api.calls("POST", `/servers/${id}/ssh-keys`)[0].body).toEqual({
+        expect(api.calls("POST", `/servers/${id}/ssh-keys`)[0]!.body).toEqual({
             ssh_key_ids: [newKey],
         });
-        expect(api.groups.get(inputs.firewallGroupIds[0])!.resources.size).toBe(0);
+        expect(api.groups.get(inputs.firewallGroupIds[0]!)!.resources.size).toBe(0);
         expect([...api.groups.get(newGroup)!.resources]).toEqual([id]);
         expect(updated.outs).toMatchObject({
             presetId: 2449,
@@ -250,7 +250,7 @@ describe("server diff", () => {
         ["cloudInit", { cloudInit: "#cloud-config\nssh_pwauth: false\n" }],
         ["preset", { preset: undefined, configuration: { cpu: 1, ramMb: 2048, diskMb: 10240 } }],
     ])("replaces (deleting first) when %s changes", (field, change) => {
-        expect(diffServer(olds, { ...base, ...change } as ServerInputs)).toEqual({
+        expect(diffServer(olds, { ...base, ...change })).toEqual({
             changes: true,
             replaces: [field],
             deleteBeforeReplace: true,
@@ -265,7 +265,7 @@ describe("server diff", () => {
         ["firewall groups", { firewallGroupIds: ["g", "h"] }],
         ["token", { token: "t2" }],
     ])("updates in place when %s changes", (_field, change) => {
-        expect(diffServer(olds, { ...base, ...change } as ServerInputs)).toEqual({
+        expect(diffServer(olds, { ...base, ...change })).toEqual({
             changes: true,
             replaces: [],
             deleteBeforeReplace: false,

@@ -72,7 +72,7 @@ export class OpsSandbox {
         for (const dir of ["services", "after", "ip", "log-config", "fail"]) {
             mkdirSync(path.join(this.dockerState, dir), { recursive: true });
         }
-        const fakes = [["docker", "fake-docker.sh"], ["systemctl", "fake-systemctl.sh"]];
+        const fakes = [["docker", "fake-docker.sh"], ["systemctl", "fake-systemctl.sh"]] as const;
         for (const [name, file] of fakes) {
             copyFileSync(path.join(__dirname, file), path.join(this.binDir, name));
             chmodSync(path.join(this.binDir, name), 0o755);
