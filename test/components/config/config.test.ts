@@ -66,10 +66,10 @@ describe("parseStackConfig", () => {
                 "  - host: required: pulumi config set host <VPS IPv4>",
                 "  - sshPort: must be 1-65535: pulumi config set sshPort 22",
                 "  - docker.source: must be docker-ce (Docker's apt repository) or distro (the distribution's docker.io): pulumi config set --path docker.source docker-ce",
-                "  - botApi.apiId: required: pulumi config set --path botApi.apiId <api_id from my.telegram.org>",
+                "  - botApi.apiId: required: pulumi config set --path botApi.apiId <api_id>",
                 "  - botApi.apiHash: required (secret): pulumi config set --secret --path botApi.apiHash <api_hash>",
                 "  - bots: needs at least one bot: pulumi config set --path 'bots[0].name' mpcabinet-picture-bot",
-                "  - (config): unknown key(s) hots: check the spelling (pulumi config set host <VPS IPv4>)",
+                "  - (config): unknown key(s) hots: check the spelling or remove it: pulumi config rm hots",
                 "  - hostKey: required for `pulumi up` (it pins the server's identity): npm run trust-host -- <host>",
                 "Fix the keys above (pulumi config set ...) and run the command again.",
             ].join("\n"),
@@ -79,11 +79,11 @@ describe("parseStackConfig", () => {
     it.each([
         [
             { bots: [{ name: "Bad_Name", schema: "mpcabinet" }] },
-            "bots[0].name: must be kebab-case (a-z, 0-9, -; 2-42 chars): pulumi config set --path 'bots[N].name' mpcabinet-picture-bot",
+            "bots[0].name: must be kebab-case (a-z, 0-9, -; 2-42 chars): pulumi config set --path 'bots[0].name' mpcabinet-picture-bot",
         ],
         [
             { bots: [{ name: BOT, schema: "Mp-Cabinet" }] },
-            "bots[0].schema: must be a lower-case SQL identifier: pulumi config set --path 'bots[N].schema' mpcabinet",
+            "bots[0].schema: must be a lower-case SQL identifier: pulumi config set --path 'bots[0].schema' mpcabinet",
         ],
         [
             {
@@ -112,7 +112,7 @@ describe("parseStackConfig", () => {
         ],
         [
             { bots: [{ name: BOT, schema: "m", token: "not-a-token" }] },
-            "bots[0].token: must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[N].token' <token>",
+            "bots[0].token: must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[0].token' <token>",
         ],
         [
             { sshUser: "deploy" },
@@ -124,11 +124,11 @@ describe("parseStackConfig", () => {
         ],
         [
             { operatorKeys: ["not a key"] },
-            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+            `operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)"`,
         ],
         [
             { operatorKeys: ['ssh-ed25519 AAAA ok\ncommand="sh" ssh-ed25519 BBBB'] },
-            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+            `operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)"`,
         ],
         [
             { sshAllowFrom: [] },
@@ -136,7 +136,7 @@ describe("parseStackConfig", () => {
         ],
         [
             { sshAllowFrom: ["everyone"] },
-            "sshAllowFrom[0]: must be `any`, an IP address or a CIDR like 203.0.113.0/24",
+            "sshAllowFrom[0]: must be `any`, an IP address or a CIDR like 203.0.113.0/24: pulumi config set --path 'sshAllowFrom[0]' any",
         ],
         [
             { timezone: "moscow" },
@@ -184,7 +184,7 @@ describe("parseStackConfig", () => {
         ],
         [
             { sshPrivateKey: "ssh-ed25519 AAAA" },
-            "sshPrivateKey: must be a PEM/OpenSSH private key: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519 (or unset it to use ssh-agent)",
+            "sshPrivateKey: must be a PEM/OpenSSH private key (or unset it to use ssh-agent): pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519",
         ],
     ])("reports %j with its documented message", (overrides, expected) => {
         expect(problems(rawConfig(overrides))).toEqual([expected]);
