@@ -42,9 +42,24 @@ export function makeStep(fields: Omit<Step, "trigger">, ...extraTriggerParts: re
     return { ...fields, trigger: hashParts(fields.script, fields.stdin ?? "", ...extraTriggerParts) };
 }
 
+const lastLine = (stdout: string) => stdout.trimEnd().split("\n").at(-1)?.trim() ?? "";
+
 /** Reads the outcome from a step's stdout; throws when the script broke the contract. */
 export function parseOutcome(stdout: string): StepOutcome {
-    const last = stdout.trimEnd().split("\n").at(-1)?.trim();
+    const last = lastLine(stdout);
     if (last === "CHANGED" || last === "UNCHANGED") return last;
-    throw new Error(`step output must end with CHANGED or UNCHANGED, got: ${JSON.stringify(last ?? "")}`);
+    throw new Error(`step output must end with CHANGED or UNCHANGED, got: ${JSON.stringify(last)}`);
+}
+
+/**
+ * The outcome of one run of `step`. The error names the step and what it is for; it quotes the
+ * offending line only for a step without secrets.
+ */
+export function stepOutcome(step: Step, stdout: string): StepOutcome {
+    const last = lastLine(stdout);
+    if (last === "CHANGED" || last === "UNCHANGED") return last;
+    const got = step.secret ? "" : `, got: ${JSON.stringify(last)}`;
+    throw new Error(
+        `step ${step.id} (${step.description}): its output must end with CHANGED or UNCHANGED${got}`,
+    );
 }

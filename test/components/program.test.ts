@@ -177,7 +177,7 @@ describe("the program under mocks", () => {
         expect(image.inputs.skipPush).toBe(true);
     });
 
-    it("exports host, ssh command, stack dir, services, image ids and next steps, none secret", async () => {
+    it("exports host, ssh command, stack dir, services, image ids, step outcomes and next steps, none secret", async () => {
         const exported: Record<string, unknown> = {};
         for (const key of [
             "host",
@@ -185,6 +185,9 @@ describe("the program under mocks", () => {
             "stackDir",
             "services",
             "botImageIds",
+            "bootstrapSteps",
+            "dockerEngineSteps",
+            "composeStackSteps",
             "nextSteps",
         ]) {
             const value = program[key];
@@ -198,6 +201,8 @@ describe("the program under mocks", () => {
         expect(exported.sshCommand).toBe("ssh -p 22 root@203.0.113.10");
         expect(exported.services).toEqual(["postgres", "telegram-bot-api", BOT]);
         expect(exported.botImageIds).toEqual({ [BOT]: `sha256:${"ab".repeat(32)}` });
+        expect(exported.bootstrapSteps).toContainEqual({ step: "sshd-hardening", outcome: "UNCHANGED" });
+        expect(exported.composeStackSteps).toContainEqual({ step: "stack-up", outcome: "UNCHANGED" });
         const text = JSON.stringify(exported);
         for (const secret of SECRETS) expect(text).not.toContain(secret);
     });
