@@ -1,13 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { ApiContext, callApi, isTimewebApiError } from "./api-client";
-import {
-    ConfigurationSpec,
-    OsSelector,
-    PresetSelector,
-    resolveConfigurator,
-    resolveOs,
-    resolvePreset,
-} from "./catalog";
+import { ApiContext, backoffDelay, callApi, isTimewebApiError } from "./api-client";
+import { ConfigurationSpec, OsSelector, PresetSelector, resolveOs, SERVER_TYPES } from "./catalog";
 import {
     apiContext,
     initFailed,
@@ -16,6 +9,7 @@ import {
     sleeper,
     sortedUnique,
 } from "./provider-options";
+import { resolveSizing, Sizing, sizingBody } from "./sizing";
 
 export interface ServerInputs {
     readonly token: string;
@@ -33,12 +27,13 @@ export interface ServerInputs {
     readonly sshKeyIds: readonly number[];
     /** cloud-config user data; runs on first boot only. */
     readonly cloudInit: string;
-    /** Firewall groups linked right after the server is up. */
+    /** Firewall groups linked once the server is up. In the outputs: the groups really linked. */
     readonly firewallGroupIds: readonly string[];
 }
 
 export interface ServerOutputs extends ServerInputs {
     readonly serverId: number;
+    /** The public IPv4; "" while the server has none (a create that did not finish). */
     readonly ipv4: string;
     readonly status: string;
     readonly osId: number;
@@ -47,6 +42,8 @@ export interface ServerOutputs extends ServerInputs {
     readonly presetPrice?: number;
     readonly presetName?: string;
     readonly configuratorId?: number;
+    /** The floating IP that carries `ipv4`; it is billed on its own and released on delete. */
+    readonly floatingIpId?: string;
 }
 
 interface ApiServer {
@@ -59,6 +56,13 @@ interface ApiServer {
         readonly ips?:
             { readonly type: string; readonly ip: string; readonly is_main: boolean }[] | null;
     }[];
+}
+
+interface ApiFloatingIp {
+    readonly id: string;
+    readonly ip: string | null;
+    readonly resource_type: string | null;
+    readonly resource_id: number | null;
 }
 
 /** Statuses after which waiting for `on` is pointless. */
@@ -82,6 +86,7 @@ export function publicIpv4(server: ApiServer): string | undefined {
  * - PATCH in place: name, comment, preset selector (resize), configuration (resize);
  * - in place via sub-resources: sshKeyIds (/servers/{id}/ssh-keys), firewallGroupIds (links);
  * - state only: token.
+ * A server without its IPv4 (a create that stopped half-way) always needs an update.
  * Replacement deletes first: server names are unique, so a twin cannot exist meanwhile.
  */
 export function diffServer(olds: ServerOutputs, news: ServerInputs): pulumi.dynamic.DiffResult {
@@ -93,6 +98,7 @@ export function diffServer(olds: ServerOutputs, news: ServerInputs): pulumi.dyna
     if ((olds.preset === undefined) !== (news.preset === undefined)) replaces.push("preset");
     const changes =
         replaces.length > 0 ||
+        !olds.ipv4 ||
         olds.name !== news.name ||
         olds.comment !== news.comment ||
         olds.token !== news.token ||
@@ -103,73 +109,182 @@ export function diffServer(olds: ServerOutputs, news: ServerInputs): pulumi.dyna
     return { changes, replaces, deleteBeforeReplace: replaces.length > 0 };
 }
 
+/** The outputs that record how the server was sized. */
+function sizingOutputs(sizing: Sizing) {
+    if (sizing.kind === "preset") {
+        return {
+            presetId: sizing.preset.id,
+            presetPrice: sizing.preset.price,
+            presetName: sizing.preset.name,
+        };
+    }
+    return { configuratorId: sizing.configurator.id };
+}
+
+function linkPath(groupId: string, serverId: number): string {
+    return `/firewall/groups/${groupId}/resources/${serverId}?resource_type=server`;
+}
+
+function isStatus(error: unknown, status: number): boolean {
+    return isTimewebApiError(error) && error.status === status;
+}
+
+function reasonOf(error: unknown): string {
+    return error instanceof Error ? error.message : String(error);
+}
+
+/** Deleting needs a confirmation Pulumi cannot give; says how to lift it. */
+function confirmationRequired(serverId: string, how: string): Error {
+    return new Error(
+        `Timeweb did not delete server ${serverId}: ${how}, which Pulumi cannot answer. ` +
+            "Nothing was deleted. Fix it in the Timeweb panel: turn off the confirmation of " +
+            "deletions for the account, or create an API token that may delete services without " +
+            "confirmation (section API и Terraform; the token's is_able_to_delete option), set it " +
+            "with `pulumi config set --secret timeweb:token <token>` and run `pulumi up` so the " +
+            "state holds it. Then run the deletion again.",
+    );
+}
+
 export function serverProvider(options: ProviderOptions): pulumi.dynamic.ResourceProvider {
     const sleep = sleeper(options);
+    const pollMs = options.pollIntervalMs ?? 5_000;
+    const timeoutMs = options.createTimeoutMs ?? 15 * 60_000;
 
     async function getServer(ctx: ApiContext, id: number): Promise<ApiServer> {
         return (await callApi<{ server: ApiServer }>(ctx, "GET", `/servers/${id}`)).server;
     }
 
-    /** Polls until the server is `on`; gives it a public IPv4 if it came up without one. */
-    async function waitUntilOn(ctx: ApiContext, id: number): Promise<ApiServer> {
-        const deadline = Date.now() + (options.createTimeoutMs ?? 15 * 60_000);
-        let server = await getServer(ctx, id);
-        while (server.status !== "on") {
+    /**
+     * Polls until the server is `on` and shows its public IPv4, at most `createTimeoutMs`. The
+     * API answers POST /servers before either is there.
+     */
+    async function waitUntilReady(ctx: ApiContext, id: number, zone: string): Promise<ApiServer> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const server = await getServer(ctx, id);
             if (DEAD_STATUSES.includes(server.status)) {
                 throw new Error(
                     `Timeweb server ${id} is "${server.status}"; ` +
                         "check the panel (balance, blocks).",
                 );
             }
+            if (server.status === "on" && publicIpv4(server) !== undefined) return server;
             if (Date.now() > deadline) {
+                const minutes = Math.round(timeoutMs / 60_000);
+                if (server.status !== "on") {
+                    throw new Error(
+                        `Timeweb server ${id} is still "${server.status}" after ${minutes} min; ` +
+                            "check it in the panel, then run `pulumi up` again: it keeps " +
+                            "waiting for the same server.",
+                    );
+                }
                 throw new Error(
-                    `Timeweb server ${id} is still "${server.status}" after the create timeout; ` +
-                        "check the panel, then run `pulumi refresh` and `pulumi up` again.",
+                    `Timeweb server ${id} is on but shows no public IPv4 after ${minutes} min ` +
+                        '(ordered with network.floating_ip "create_ip"). Check the floating IPs ' +
+                        "in the panel (limit reached? none free?), then run `pulumi up` again: " +
+                        "it waits for the address and, if no floating IP is bound to the " +
+                        `server, orders one in ${zone} and binds it.`,
                 );
             }
-            await sleep(options.pollIntervalMs ?? 5_000);
-            server = await getServer(ctx, id);
+            await sleep(pollMs);
         }
-        if (publicIpv4(server) === undefined) {
-            await callApi(ctx, "POST", `/servers/${id}/ips`, { type: "ipv4" });
-            server = await getServer(ctx, id);
-        }
-        return server;
     }
 
-    async function linkFirewalls(
+    /** The floating IPv4 bound to the server (GET /floating-ips: resource_type/resource_id). */
+    async function floatingIpOf(
         ctx: ApiContext,
         serverId: number,
-        add: readonly string[],
-        remove: readonly string[],
-    ) {
-        for (const groupId of remove) {
-            await callApi(
-                ctx,
-                "DELETE",
-                `/firewall/groups/${groupId}/resources/${serverId}?resource_type=server`,
-            );
+    ): Promise<ApiFloatingIp | undefined> {
+        const answer = await callApi<{ ips: ApiFloatingIp[] }>(ctx, "GET", "/floating-ips");
+        return answer.ips.find(
+            (ip) =>
+                ip.resource_type === "server" &&
+                Number(ip.resource_id) === serverId &&
+                (ip.ip ?? "").includes("."),
+        );
+    }
+
+    /** Waits for the IPv4; orders and binds a floating IP first when none is bound. */
+    async function ensurePublicIpv4(ctx: ApiContext, serverId: number, zone: string) {
+        const server = await getServer(ctx, serverId);
+        if (publicIpv4(server) === undefined && (await floatingIpOf(ctx, serverId)) === undefined) {
+            const ordered = await callApi<{ ip: ApiFloatingIp }>(ctx, "POST", "/floating-ips", {
+                is_ddos_guard: false,
+                availability_zone: zone,
+            });
+            try {
+                await callApi(ctx, "POST", `/floating-ips/${ordered.ip.id}/bind`, {
+                    resource_type: "server",
+                    resource_id: serverId,
+                });
+            } catch (error) {
+                await releaseFloatingIp(ctx, ordered.ip.id, serverId).catch(() => undefined);
+                throw error;
+            }
         }
-        for (const groupId of add) {
-            await callApi(
-                ctx,
-                "POST",
-                `/firewall/groups/${groupId}/resources/${serverId}?resource_type=server`,
+        return waitUntilReady(ctx, serverId, zone);
+    }
+
+    async function releaseFloatingIp(ctx: ApiContext, ipId: string, serverId: number) {
+        try {
+            await callApi(ctx, "DELETE", `/floating-ips/${ipId}`);
+        } catch (error) {
+            if (isStatus(error, 404)) return;
+            throw new Error(
+                `Floating IP ${ipId} of server ${serverId} was not released and is still ` +
+                    `billed: ${reasonOf(error)} Run the command again to retry, or delete the ` +
+                    "IP in the panel (floating IPs).",
             );
         }
     }
 
-    async function sizing(ctx: ApiContext, inputs: ServerInputs) {
-        if (inputs.preset !== undefined) {
-            const preset = await resolvePreset(ctx, inputs.location, inputs.preset);
-            return { presetId: preset.id, presetPrice: preset.price, presetName: preset.name };
+    /** Groups linked to the server (GET /firewall/service/server/{id}). */
+    async function linkedGroups(ctx: ApiContext, serverId: number): Promise<string[]> {
+        const answer = await callApi<{ groups: { id: string }[] }>(
+            ctx,
+            "GET",
+            `/firewall/service/server/${serverId}?limit=100`,
+        );
+        return answer.groups.map((group) => group.id);
+    }
+
+    /**
+     * Links one group. Right after a server is created Timeweb may answer 409 (its Terraform
+     * provider retries it since v1.2.2), so 409 is retried with backoff, `retry.maxAttempts`
+     * times in all.
+     */
+    async function link(ctx: ApiContext, serverId: number, groupId: string) {
+        for (let attempt = 1; ; attempt++) {
+            try {
+                await callApi(ctx, "POST", linkPath(groupId, serverId));
+                return;
+            } catch (error) {
+                if (!isStatus(error, 409)) throw error;
+                if (attempt >= ctx.retry.maxAttempts) {
+                    throw new Error(
+                        `Firewall group ${groupId} could not be linked to server ${serverId}: ` +
+                            `Timeweb answered 409 ${attempt} times. The server is not behind ` +
+                            "that firewall yet and Pulumi's state says so; run `pulumi up` " +
+                            `again to link it. Last answer: ${reasonOf(error)}`,
+                    );
+                }
+                await sleep(backoffDelay(ctx.retry, attempt, ctx.random ?? Math.random));
+            }
         }
-        if (inputs.configuration === undefined) {
-            throw new Error(
-                "Set either timeweb.preset or timeweb.configuration in the stack config.",
-            );
+    }
+
+    /** Links every wanted group not in `linked`, adding each to `linked` once it is linked. */
+    async function linkMissing(
+        ctx: ApiContext,
+        serverId: number,
+        wanted: readonly string[],
+        linked: string[],
+    ) {
+        for (const groupId of sortedUnique(wanted)) {
+            if (linked.includes(groupId)) continue;
+            await link(ctx, serverId, groupId);
+            linked.push(groupId);
         }
-        return { configuratorId: await resolveConfigurator(ctx, inputs.location) };
     }
 
     return {
@@ -179,6 +294,13 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 failures.push({
                     property: "preset",
                     reason: "set exactly one of timeweb.preset and timeweb.configuration",
+                });
+            }
+            const type = news.configuration?.type;
+            if (type !== undefined && !(SERVER_TYPES as readonly string[]).includes(type)) {
+                failures.push({
+                    property: "configuration",
+                    reason: `timeweb.configuration.type must be one of ${SERVER_TYPES.join(", ")}`,
                 });
             }
             if (/^\s*#cloud-config/.test(news.cloudInit ?? "") === false) {
@@ -196,23 +318,17 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
 
         async create(inputs: ServerInputs) {
             const ctx = apiContext(options, inputs.token);
-            const osId = await resolveOs(ctx, inputs.os);
-            const size = await sizing(ctx, inputs);
+            const os = await resolveOs(ctx, inputs.os);
+            const sizing = await resolveSizing(ctx, inputs);
             const answer = await callApi<{ server: ApiServer }>(ctx, "POST", "/servers", {
                 name: inputs.name,
                 comment: inputs.comment,
-                os_id: osId,
-                ...(size.presetId === undefined
-                    ? {
-                          configuration: {
-                              configurator_id: size.configuratorId,
-                              cpu: inputs.configuration?.cpu,
-                              ram: inputs.configuration?.ramMb,
-                              disk: inputs.configuration?.diskMb,
-                          },
-                      }
-                    : { preset_id: size.presetId }),
+                os_id: os.id,
+                ...sizingBody(sizing),
                 availability_zone: inputs.availabilityZone,
+                // New servers get a public IPv4 only when asked for one; this orders a floating
+                // IP in the server's zone, as Timeweb's official CLI does.
+                network: { floating_ip: "create_ip" },
                 ssh_keys_ids: sortedUnique(inputs.sshKeyIds),
                 // SSH keys are the only way in: no root password is generated or e-mailed.
                 is_root_password_required: false,
@@ -220,46 +336,56 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 cloud_init: inputs.cloudInit,
             });
             const serverId = answer.server.id;
-            const partial: ServerOutputs = {
+            let state: ServerOutputs = {
                 ...inputs,
-                ...size,
+                ...sizingOutputs(sizing),
                 serverId,
-                osId,
+                osId: os.id,
                 ipv4: "",
                 status: answer.server.status,
+                firewallGroupIds: [],
             };
+            const linked: string[] = [];
             try {
-                const server = await waitUntilOn(ctx, serverId);
-                await linkFirewalls(ctx, serverId, sortedUnique(inputs.firewallGroupIds), []);
-                const outs: ServerOutputs = {
-                    ...partial,
+                const server = await waitUntilReady(ctx, serverId, inputs.availabilityZone);
+                const floatingIp = await floatingIpOf(ctx, serverId);
+                state = {
+                    ...state,
                     ipv4: publicIpv4(server) ?? "",
                     status: server.status,
+                    ...(floatingIp === undefined ? {} : { floatingIpId: floatingIp.id }),
                 };
-                return { id: String(serverId), outs };
+                await linkMissing(ctx, serverId, inputs.firewallGroupIds, linked);
+                return { id: String(serverId), outs: { ...state, firewallGroupIds: linked } };
             } catch (error) {
-                const reason = error instanceof Error ? error.message : String(error);
+                // The state lists only what happened, so the next `pulumi up` finishes the rest.
                 throw initFailed(
                     String(serverId),
-                    partial,
-                    `server ${serverId} was created but is not ready: ${reason}`,
+                    { ...state, firewallGroupIds: linked },
+                    `server ${serverId} was created but is not ready: ${reasonOf(error)}`,
                 );
             }
         },
 
         async read(id: string, props: ServerOutputs) {
+            const ctx = apiContext(options, props.token);
             try {
-                const server = await getServer(apiContext(options, props.token), Number(id));
+                const server = await getServer(ctx, Number(id));
+                const linked = await linkedGroups(ctx, Number(id));
                 const outs: ServerOutputs = {
                     ...props,
                     name: server.name,
                     comment: server.comment ?? "",
                     status: server.status,
-                    ipv4: publicIpv4(server) ?? props.ipv4,
+                    ipv4: publicIpv4(server) ?? "",
+                    // Groups linked outside Pulumi stay out of it; ours that were unlinked show.
+                    firewallGroupIds: (props.firewallGroupIds ?? []).filter((group) =>
+                        linked.includes(group),
+                    ),
                 };
                 return { id, props: outs };
             } catch (error) {
-                if (isTimewebApiError(error) && error.status === 404) return {};
+                if (isStatus(error, 404)) return {};
                 throw error;
             }
         },
@@ -281,17 +407,12 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 JSON.stringify(olds.configuration ?? null) !==
                     JSON.stringify(news.configuration ?? null);
             if (resized) {
-                size = { ...size, ...(await sizing(ctx, news)) };
-                if (news.preset !== undefined) {
-                    patch.preset_id = size.presetId;
-                } else {
-                    patch.configurator = {
-                        configurator_id: size.configuratorId,
-                        cpu: news.configuration?.cpu,
-                        ram: news.configuration?.ramMb,
-                        disk: news.configuration?.diskMb,
-                    };
-                }
+                const sizing = await resolveSizing(ctx, news);
+                size = { ...size, ...sizingOutputs(sizing) };
+                const body = sizingBody(sizing);
+                // PATCH names the configurator part `configurator` (twc client.update_server).
+                if (sizing.kind === "preset") patch.preset_id = body.preset_id;
+                else patch.configurator = body.configuration;
             }
             if (Object.keys(patch).length > 0) await callApi(ctx, "PATCH", `/servers/${id}`, patch);
             const added = sortedUnique(news.sshKeyIds).filter(
@@ -304,56 +425,65 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 await callApi(ctx, "POST", `/servers/${id}/ssh-keys`, { ssh_key_ids: added });
             for (const key of dropped)
                 await callApi(ctx, "DELETE", `/servers/${id}/ssh-keys/${key}`);
-            await linkFirewalls(
-                ctx,
-                serverId,
-                news.firewallGroupIds.filter((group) => !olds.firewallGroupIds.includes(group)),
-                olds.firewallGroupIds.filter((group) => !news.firewallGroupIds.includes(group)),
-            );
-            const server = resized
-                ? await waitUntilOn(ctx, serverId)
-                : await getServer(ctx, serverId);
+            const server =
+                resized || !olds.ipv4
+                    ? await ensurePublicIpv4(ctx, serverId, news.availabilityZone)
+                    : await getServer(ctx, serverId);
+            const actual = await linkedGroups(ctx, serverId);
+            for (const groupId of olds.firewallGroupIds ?? []) {
+                if (news.firewallGroupIds.includes(groupId) || !actual.includes(groupId)) continue;
+                try {
+                    await callApi(ctx, "DELETE", linkPath(groupId, serverId));
+                } catch (error) {
+                    if (!isStatus(error, 404)) throw error;
+                }
+            }
+            const linked = actual.filter((group) => news.firewallGroupIds.includes(group));
+            await linkMissing(ctx, serverId, news.firewallGroupIds, linked);
+            const floatingIpId = olds.floatingIpId ?? (await floatingIpOf(ctx, serverId))?.id;
             const outs: ServerOutputs = {
                 ...news,
                 ...size,
                 serverId,
                 osId: olds.osId,
                 status: server.status,
-                ipv4: publicIpv4(server) ?? olds.ipv4,
+                ipv4: publicIpv4(server) ?? "",
+                firewallGroupIds: sortedUnique(linked),
+                ...(floatingIpId === undefined ? {} : { floatingIpId }),
             };
             return { outs };
         },
 
+        /**
+         * Deletes the server (204), then releases its floating IP, which outlives the server and
+         * stays billed otherwise. A gone server (404) still gets its IP released, so a run that
+         * stopped between the two finishes on the next try.
+         */
         async delete(id: string, props: ServerOutputs) {
             const ctx = apiContext(options, props.token);
+            let floatingIpId = props.floatingIpId;
             let answer:
                 { server_delete?: { hash?: string; is_moved_in_quarantine?: boolean } } | undefined;
             try {
+                floatingIpId ??= (await floatingIpOf(ctx, Number(id)))?.id;
                 answer = await callApi(ctx, "DELETE", `/servers/${id}`);
             } catch (error) {
-                if (isTimewebApiError(error) && error.status === 404) return;
-                throw error;
+                if (isStatus(error, 423)) {
+                    throw confirmationRequired(
+                        id,
+                        "the account confirms server deletion by SMS (HTTP 423 Locked)",
+                    );
+                }
+                if (!isStatus(error, 404)) throw error;
             }
-            if (answer?.server_delete?.is_moved_in_quarantine === true) return;
-            try {
-                const server = await getServer(ctx, Number(id));
-                if (["removing", "removed"].includes(server.status)) return;
-            } catch (error) {
-                if (isTimewebApiError(error) && error.status === 404) return;
-                throw error;
-            }
-            if (answer?.server_delete?.hash) {
-                throw new Error(
-                    `Timeweb wants a Telegram confirmation code to delete server ${id}, which ` +
-                        "Pulumi cannot give. Create an API token that may delete without " +
-                        "confirmation " +
-                        "(panel: API и Terraform, deletion without confirmation), set it with " +
-                        "`pulumi config set --secret timeweb:token`, run `pulumi up`, then retry.",
+            const deleteAnswer = answer?.server_delete;
+            if (deleteAnswer?.hash && deleteAnswer.is_moved_in_quarantine !== true) {
+                throw confirmationRequired(
+                    id,
+                    "the account confirms deletions with a Telegram code (HTTP 200 with a hash)",
                 );
             }
-            throw new Error(
-                `Timeweb accepted deleting server ${id} but it still exists; check the panel.`,
-            );
+            if (floatingIpId !== undefined) await releaseFloatingIp(ctx, floatingIpId, Number(id));
         },
     };
 }
