@@ -149,6 +149,7 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
     const sleep = sleeper(options);
     const pollMs = options.pollIntervalMs ?? 5_000;
     const timeoutMs = options.createTimeoutMs ?? 15 * 60_000;
+    const now = options.now ?? (() => Date.now());
 
     async function getServer(ctx: ApiContext, id: number): Promise<ApiServer> {
         return (await callApi<{ server: ApiServer }>(ctx, "GET", `/servers/${id}`)).server;
@@ -159,7 +160,7 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
      * API answers POST /servers before either is there.
      */
     async function waitUntilReady(ctx: ApiContext, id: number, zone: string): Promise<ApiServer> {
-        const deadline = Date.now() + timeoutMs;
+        const deadline = now() + timeoutMs;
         for (;;) {
             const server = await getServer(ctx, id);
             if (DEAD_STATUSES.includes(server.status)) {
@@ -169,7 +170,7 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 );
             }
             if (server.status === "on" && publicIpv4(server) !== undefined) return server;
-            if (Date.now() > deadline) {
+            if (now() > deadline) {
                 const minutes = Math.round(timeoutMs / 60_000);
                 if (server.status !== "on") {
                     throw new Error(

@@ -112,9 +112,12 @@ describe("server provider against the fake API", () => {
     it("stops waiting for the IPv4 with an error that names the fix; the next up finishes", async () => {
         const api = await startFake({ pollsUntilOn: 0, pollsUntilIpv4: 1_000 });
         const inputs = serverInputs(api);
-        const error = await rejection(serverProvider(impatient(api)).create(inputs));
+        const waits: number[] = [];
+        const error = await rejection(serverProvider(fakeOptions(api, waits)).create(inputs));
         const id = Number(error.id);
-        expect(error.message).toContain(`server ${id} is on but shows no public IPv4`);
+        // fakeOptions: 5 s polls, 60 s timeout
+        expect(waits).toEqual(Array(13).fill(5_000));
+        expect(error.message).toContain(`server ${id} is on but shows no public IPv4 after 1 min`);
         expect(error.message).toContain("run `pulumi up` again");
         expect(error.message).toContain("orders one in msk-1 and binds it");
         const partial = error.properties as ServerOutputs;
