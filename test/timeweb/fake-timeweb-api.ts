@@ -190,9 +190,9 @@ export class FakeTimewebApi {
             send(response.status, response.body, response.headers);
             return;
         }
-        // [twc] twc/api/base.py _request: a 401 may come without a JSON body.
+        // [twc] twc/api/base.py _request: "401 Unauthorized response haven't body".
         if (req.headers.authorization !== `Bearer ${this.token}`) {
-            send(401, { status_code: 401, error_code: "unauthorized", message: "Invalid token" });
+            send(401);
             return;
         }
         const limited = this.rateLimit(method, path);
