@@ -186,11 +186,7 @@ export async function resolveConfigurator(
             outOfRange(req, "cpu", spec.cpu),
             outOfRange(req, "ram", spec.ramMb),
             outOfRange(req, "disk", spec.diskMb),
-            hasGpuRange
-                ? outOfRange(req, "gpu", gpu)
-                : gpu > 0
-                  ? "it has no GPUs"
-                  : undefined,
+            hasGpuRange ? outOfRange(req, "gpu", gpu) : gpu > 0 ? "it has no GPUs" : undefined,
         ].filter((text): text is string => text !== undefined);
         if (misfits.length === 0) {
             return {

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { ApiContext, backoffDelay, callApi, isTimewebApiError } from "./api-client";
+import { ApiContext, callApi, isTimewebApiError } from "./api-client";
 import { ConfigurationSpec, OsSelector, PresetSelector, resolveOs, SERVER_TYPES } from "./catalog";
 import {
     apiContext,
@@ -9,6 +9,8 @@ import {
     sleeper,
     sortedUnique,
 } from "./provider-options";
+import { linkedGroups, linkMissing, unlinkGroup } from "./firewall-links";
+import { floatingIpOf, orderFloatingIp, releaseFloatingIp } from "./floating-ips";
 import { resolveSizing, Sizing, sizingBody } from "./sizing";
 
 export interface ServerInputs {
@@ -56,13 +58,6 @@ interface ApiServer {
         readonly ips?:
             { readonly type: string; readonly ip: string; readonly is_main: boolean }[] | null;
     }[];
-}
-
-interface ApiFloatingIp {
-    readonly id: string;
-    readonly ip: string | null;
-    readonly resource_type: string | null;
-    readonly resource_id: number | null;
 }
 
 /** Statuses after which waiting for `on` is pointless. */
@@ -119,10 +114,6 @@ function sizingOutputs(sizing: Sizing) {
         };
     }
     return { configuratorId: sizing.configurator.id };
-}
-
-function linkPath(groupId: string, serverId: number): string {
-    return `/firewall/groups/${groupId}/resources/${serverId}?resource_type=server`;
 }
 
 function isStatus(error: unknown, status: number): boolean {
@@ -191,101 +182,65 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
         }
     }
 
-    /** The floating IPv4 bound to the server (GET /floating-ips: resource_type/resource_id). */
-    async function floatingIpOf(
-        ctx: ApiContext,
-        serverId: number,
-    ): Promise<ApiFloatingIp | undefined> {
-        const answer = await callApi<{ ips: ApiFloatingIp[] }>(ctx, "GET", "/floating-ips");
-        return answer.ips.find(
-            (ip) =>
-                ip.resource_type === "server" &&
-                Number(ip.resource_id) === serverId &&
-                (ip.ip ?? "").includes("."),
-        );
-    }
-
     /** Waits for the IPv4; orders and binds a floating IP first when none is bound. */
     async function ensurePublicIpv4(ctx: ApiContext, serverId: number, zone: string) {
         const server = await getServer(ctx, serverId);
-        if (publicIpv4(server) === undefined && (await floatingIpOf(ctx, serverId)) === undefined) {
-            const ordered = await callApi<{ ip: ApiFloatingIp }>(ctx, "POST", "/floating-ips", {
-                is_ddos_guard: false,
-                availability_zone: zone,
-            });
-            try {
-                await callApi(ctx, "POST", `/floating-ips/${ordered.ip.id}/bind`, {
-                    resource_type: "server",
-                    resource_id: serverId,
-                });
-            } catch (error) {
-                await releaseFloatingIp(ctx, ordered.ip.id, serverId).catch(() => undefined);
-                throw error;
-            }
-        }
+        if (publicIpv4(server) === undefined && (await floatingIpOf(ctx, serverId)) === undefined)
+            await orderFloatingIp(ctx, serverId, zone);
         return waitUntilReady(ctx, serverId, zone);
     }
 
-    async function releaseFloatingIp(ctx: ApiContext, ipId: string, serverId: number) {
-        try {
-            await callApi(ctx, "DELETE", `/floating-ips/${ipId}`);
-        } catch (error) {
-            if (isStatus(error, 404)) return;
-            throw new Error(
-                `Floating IP ${ipId} of server ${serverId} was not released and is still ` +
-                    `billed: ${reasonOf(error)} Run the command again to retry, or delete the ` +
-                    "IP in the panel (floating IPs).",
-            );
-        }
-    }
-
-    /** Groups linked to the server (GET /firewall/service/server/{id}). */
-    async function linkedGroups(ctx: ApiContext, serverId: number): Promise<string[]> {
-        const answer = await callApi<{ groups: { id: string }[] }>(
-            ctx,
-            "GET",
-            `/firewall/service/server/${serverId}?limit=100`,
-        );
-        return answer.groups.map((group) => group.id);
-    }
-
-    /**
-     * Links one group. Right after a server is created Timeweb may answer 409 (its Terraform
-     * provider retries it since v1.2.2), so 409 is retried with backoff, `retry.maxAttempts`
-     * times in all.
-     */
-    async function link(ctx: ApiContext, serverId: number, groupId: string) {
-        for (let attempt = 1; ; attempt++) {
-            try {
-                await callApi(ctx, "POST", linkPath(groupId, serverId));
-                return;
-            } catch (error) {
-                if (!isStatus(error, 409)) throw error;
-                if (attempt >= ctx.retry.maxAttempts) {
-                    throw new Error(
-                        `Firewall group ${groupId} could not be linked to server ${serverId}: ` +
-                            `Timeweb answered 409 ${attempt} times. The server is not behind ` +
-                            "that firewall yet and Pulumi's state says so; run `pulumi up` " +
-                            `again to link it. Last answer: ${reasonOf(error)}`,
-                    );
-                }
-                await sleep(backoffDelay(ctx.retry, attempt, ctx.random ?? Math.random));
-            }
-        }
-    }
-
-    /** Links every wanted group not in `linked`, adding each to `linked` once it is linked. */
-    async function linkMissing(
+    /** Unlinks the groups Pulumi linked before and no longer wants, links the wanted ones. */
+    async function syncLinks(
         ctx: ApiContext,
         serverId: number,
-        wanted: readonly string[],
-        linked: string[],
+        olds: ServerOutputs,
+        news: ServerInputs,
     ) {
-        for (const groupId of sortedUnique(wanted)) {
-            if (linked.includes(groupId)) continue;
-            await link(ctx, serverId, groupId);
-            linked.push(groupId);
+        const actual = await linkedGroups(ctx, serverId);
+        for (const groupId of olds.firewallGroupIds ?? []) {
+            if (actual.includes(groupId) && !news.firewallGroupIds.includes(groupId))
+                await unlinkGroup(ctx, serverId, groupId);
         }
+        const linked = actual.filter((group) => news.firewallGroupIds.includes(group));
+        await linkMissing(ctx, serverId, news.firewallGroupIds, linked, sleep);
+        return sortedUnique(linked);
+    }
+
+    /** The PATCH fields and outputs of a resize, when the sizing changed. */
+    async function resize(ctx: ApiContext, olds: ServerOutputs, news: ServerInputs) {
+        const patch: Record<string, unknown> = {};
+        const kept = {
+            presetId: olds.presetId,
+            presetPrice: olds.presetPrice,
+            presetName: olds.presetName,
+            configuratorId: olds.configuratorId,
+        };
+        const resized =
+            JSON.stringify(olds.preset ?? null) !== JSON.stringify(news.preset ?? null) ||
+            JSON.stringify(olds.configuration ?? null) !==
+                JSON.stringify(news.configuration ?? null);
+        if (!resized) return { patch, size: kept, resized };
+        const sizing = await resolveSizing(ctx, news);
+        const body = sizingBody(sizing);
+        // PATCH names the configurator part `configurator` (twc client.update_server).
+        if (sizing.kind === "preset") patch.preset_id = body.preset_id;
+        else patch.configurator = body.configuration;
+        return { patch, size: { ...kept, ...sizingOutputs(sizing) }, resized };
+    }
+
+    async function syncSshKeys(
+        ctx: ApiContext,
+        serverId: number,
+        olds: ServerOutputs,
+        news: ServerInputs,
+    ) {
+        const added = sortedUnique(news.sshKeyIds).filter((key) => !olds.sshKeyIds.includes(key));
+        const dropped = sortedUnique(olds.sshKeyIds).filter((key) => !news.sshKeyIds.includes(key));
+        if (added.length > 0)
+            await callApi(ctx, "POST", `/servers/${serverId}/ssh-keys`, { ssh_key_ids: added });
+        for (const key of dropped)
+            await callApi(ctx, "DELETE", `/servers/${serverId}/ssh-keys/${key}`);
     }
 
     return {
@@ -356,7 +311,7 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                     status: server.status,
                     ...(floatingIp === undefined ? {} : { floatingIpId: floatingIp.id }),
                 };
-                await linkMissing(ctx, serverId, inputs.firewallGroupIds, linked);
+                await linkMissing(ctx, serverId, inputs.firewallGroupIds, linked, sleep);
                 return { id: String(serverId), outs: { ...state, firewallGroupIds: linked } };
             } catch (error) {
                 // The state lists only what happened, so the next `pulumi up` finishes the rest.
@@ -394,53 +349,16 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
         async update(id: string, olds: ServerOutputs, news: ServerInputs) {
             const ctx = apiContext(options, news.token);
             const serverId = Number(id);
-            const patch: Record<string, unknown> = {};
+            const { patch, size, resized } = await resize(ctx, olds, news);
             if (olds.name !== news.name) patch.name = news.name;
             if (olds.comment !== news.comment) patch.comment = news.comment;
-            let size = {
-                presetId: olds.presetId,
-                presetPrice: olds.presetPrice,
-                presetName: olds.presetName,
-                configuratorId: olds.configuratorId,
-            };
-            const resized =
-                JSON.stringify(olds.preset ?? null) !== JSON.stringify(news.preset ?? null) ||
-                JSON.stringify(olds.configuration ?? null) !==
-                    JSON.stringify(news.configuration ?? null);
-            if (resized) {
-                const sizing = await resolveSizing(ctx, news);
-                size = { ...size, ...sizingOutputs(sizing) };
-                const body = sizingBody(sizing);
-                // PATCH names the configurator part `configurator` (twc client.update_server).
-                if (sizing.kind === "preset") patch.preset_id = body.preset_id;
-                else patch.configurator = body.configuration;
-            }
             if (Object.keys(patch).length > 0) await callApi(ctx, "PATCH", `/servers/${id}`, patch);
-            const added = sortedUnique(news.sshKeyIds).filter(
-                (key) => !olds.sshKeyIds.includes(key),
-            );
-            const dropped = sortedUnique(olds.sshKeyIds).filter(
-                (key) => !news.sshKeyIds.includes(key),
-            );
-            if (added.length > 0)
-                await callApi(ctx, "POST", `/servers/${id}/ssh-keys`, { ssh_key_ids: added });
-            for (const key of dropped)
-                await callApi(ctx, "DELETE", `/servers/${id}/ssh-keys/${key}`);
+            await syncSshKeys(ctx, serverId, olds, news);
             const server =
                 resized || !olds.ipv4
                     ? await ensurePublicIpv4(ctx, serverId, news.availabilityZone)
                     : await getServer(ctx, serverId);
-            const actual = await linkedGroups(ctx, serverId);
-            for (const groupId of olds.firewallGroupIds ?? []) {
-                if (news.firewallGroupIds.includes(groupId) || !actual.includes(groupId)) continue;
-                try {
-                    await callApi(ctx, "DELETE", linkPath(groupId, serverId));
-                } catch (error) {
-                    if (!isStatus(error, 404)) throw error;
-                }
-            }
-            const linked = actual.filter((group) => news.firewallGroupIds.includes(group));
-            await linkMissing(ctx, serverId, news.firewallGroupIds, linked);
+            const linked = await syncLinks(ctx, serverId, olds, news);
             const floatingIpId = olds.floatingIpId ?? (await floatingIpOf(ctx, serverId))?.id;
             const outs: ServerOutputs = {
                 ...news,
@@ -449,7 +367,7 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 osId: olds.osId,
                 status: server.status,
                 ipv4: publicIpv4(server) ?? "",
-                firewallGroupIds: sortedUnique(linked),
+                firewallGroupIds: linked,
                 ...(floatingIpId === undefined ? {} : { floatingIpId }),
             };
             return { outs };

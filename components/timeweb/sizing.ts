@@ -30,7 +30,10 @@ export interface SizingRequest {
  */
 export async function resolveSizing(ctx: ApiContext, request: SizingRequest): Promise<Sizing> {
     if (request.preset !== undefined)
-        return { kind: "preset", preset: await resolvePreset(ctx, request.location, request.preset) };
+        return {
+            kind: "preset",
+            preset: await resolvePreset(ctx, request.location, request.preset),
+        };
     if (request.configuration === undefined) {
         throw new Error("Set either timeweb.preset or timeweb.configuration in the stack config.");
     }

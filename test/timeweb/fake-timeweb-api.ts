@@ -454,7 +454,12 @@ export class FakeTimewebApi {
                                 is_main: index === 0,
                                 id: ip.id,
                             })),
-                        { type: "ipv6", ip: `2001:db8:7::${id.toString(16)}`, ptr: "", is_main: false },
+                        {
+                            type: "ipv6",
+                            ip: `2001:db8:7::${id.toString(16)}`,
+                            ptr: "",
+                            is_main: false,
+                        },
                     ],
                 },
             ],
@@ -513,7 +518,8 @@ export class FakeTimewebApi {
         if (this.options.deleteConfirmation === "sms")
             return this.error(423, "locked", "Server deletion must be confirmed by SMS");
         this.servers.delete(id);
-        for (const ip of this.ipsOf(id)) Object.assign(ip, { resource_type: null, resource_id: null });
+        for (const ip of this.ipsOf(id))
+            Object.assign(ip, { resource_type: null, resource_id: null });
         for (const group of this.groups.values()) group.resources.delete(id);
         return { status: 204 };
     }

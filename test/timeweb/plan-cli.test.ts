@@ -108,9 +108,7 @@ describe("npm run timeweb -- plan", () => {
         chmodSync(join(bin, "pulumi"), 0o755);
         const result = await plan(dir, { PATH: pathWith(bin) });
         expect(result.code).toBe(0);
-        expect(readFileSync(argsFile, "utf8").trim()).toBe(
-            "config get timeweb:token --stack test",
-        );
+        expect(readFileSync(argsFile, "utf8").trim()).toBe("config get timeweb:token --stack test");
         expect(result.stdout).toContain("timeweb.createServer is false");
         expect(result.stdout).toContain('2447 "Cloud MSK 2 GB"');
         expect(result.stdout).toContain("550 RUB");
