@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { parseTimewebBlock } from "../../components/config";
+import { parseTimewebBlock } from "../../components/config/config";
 import { DEFAULT_ENDPOINT } from "../../components/timeweb/api-client";
 import { apiContext } from "../../components/timeweb/provider-options";
 import { findExecutable } from "../lib/find-executable";

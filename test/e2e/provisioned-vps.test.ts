@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planProvisioning } from "../../components/plan";
+import { planProvisioning } from "../../components/plan/plan";
 import { applySteps, StepFailedError } from "../vps/applier";
 import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { attemptLogin, SshSession } from "../vps/ssh";
@@ -11,7 +11,7 @@ import {
 
 /**
  * The five scenarios of the test VPS, in order, on one VPS (sshd as ssh.service): a fresh
- * cloud server, provisioned with the real plan (components/plan.ts) over SSH.
+ * cloud server, provisioned with the real plan (components/plan/plan.ts) over SSH.
  */
 
 const log = (line: string) => console.log(`[vps] ${line}`);
