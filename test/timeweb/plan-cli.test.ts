@@ -1,27 +1,42 @@
 import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { cliSandbox, type CliSandbox } from "../helpers/pulumi-cli";
 import { FakeTimewebApi } from "./fake-timeweb-api";
 import { OPERATOR_KEY } from "./helpers";
 
 // `npm run timeweb -- plan` as the operator runs it: a real child process reading a project
-// directory's Pulumi.<stack>.yaml, talking to the fake API on loopback.
+// directory's Pulumi.<stack>.yaml (written by hand, or by the real Pulumi CLI from
+// toolchain/install-pulumi.sh), talking to the fake API on loopback.
 
 const ROOT = resolve(__dirname, "../..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const MAIN = join(ROOT, "scripts", "timeweb", "main.ts");
 
 let fake: FakeTimewebApi;
+let pulumiProject: CliSandbox;
 const dirs: string[] = [];
 
 beforeAll(async () => {
     fake = await new FakeTimewebApi().start();
-});
+    // The committed project and prod stack, configured with the README's commands.
+    pulumiProject = cliSandbox("plan-test-passphrase");
+    for (const command of [
+        "pulumi stack select --create prod",
+        "pulumi config rm host",
+        `pulumi config set --path 'operatorKeys[0]' '${OPERATOR_KEY}'`,
+        "pulumi config set --path timeweb.createServer true",
+        "pulumi config set --path timeweb.preset.minDiskMb 20480",
+        `pulumi config set --secret timeweb:token '${fake.token}'`,
+    ])
+        pulumiProject.run(command);
+}, 120_000);
 afterAll(async () => {
     await fake.close();
+    pulumiProject?.remove();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
@@ -41,10 +56,8 @@ function project(timeweb: Record<string, unknown>): string {
     return dir;
 }
 
-/** PATH with node (tsx needs it) and, optionally, a directory with a stand-in `pulumi`. */
-function pathWith(extra?: string): string {
-    return [extra, dirname(process.execPath)].filter(Boolean).join(":");
-}
+/** PATH with node (tsx needs it) and no `pulumi`. */
+const NODE_ONLY_PATH = dirname(process.execPath);
 
 interface Result {
     readonly code: number;
@@ -52,12 +65,16 @@ interface Result {
     readonly stderr: string;
 }
 
-function plan(dir: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Result> {
+function plan(
+    dir: string,
+    env: NodeJS.ProcessEnv,
+    stack: string[] = ["--stack", "test"],
+): Promise<Result> {
     return new Promise((done) => {
         execFile(
             TSX,
-            [MAIN, "plan", "--stack", "test", "--endpoint", fake.url, ...args],
-            { cwd: dir, env: { PATH: pathWith(), HOME: dir, ...env }, timeout: 60_000 },
+            [MAIN, "plan", ...stack, "--endpoint", fake.url],
+            { cwd: dir, env: { PATH: NODE_ONLY_PATH, HOME: dir, ...env }, timeout: 60_000 },
             (error, stdout, stderr) =>
                 done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         );
@@ -96,22 +113,34 @@ describe("npm run timeweb -- plan", () => {
         expect(result.stdout).toContain("the catalogue lists none for configurator servers");
     });
 
-    it("reads the token the way the program does, through `pulumi config get`", async () => {
-        const dir = project({});
-        const bin = join(dir, "bin");
-        mkdirSync(bin);
-        const argsFile = join(dir, "pulumi-args");
-        writeFileSync(
-            join(bin, "pulumi"),
-            `#!/bin/sh\nprintf '%s\\n' "$*" > '${argsFile}'\nprintf '%s\\n' '${fake.token}'\n`,
+    it("reads the stack's secret timeweb:token through the real `pulumi config get`", async () => {
+        const result = await plan(
+            pulumiProject.projectDir,
+            {
+                ...pulumiProject.env,
+                TIMEWEB_TOKEN: "",
+            },
+            ["--stack", "prod"],
         );
-        chmodSync(join(bin, "pulumi"), 0o755);
-        const result = await plan(dir, { PATH: pathWith(bin) });
+        expect(result.stderr).toBe("");
         expect(result.code).toBe(0);
-        expect(readFileSync(argsFile, "utf8").trim()).toBe("config get timeweb:token --stack test");
-        expect(result.stdout).toContain("timeweb.createServer is false");
-        expect(result.stdout).toContain('2447 "Cloud MSK 2 GB"');
-        expect(result.stdout).toContain("550 RUB");
+        expect(fake.requests[0]?.authorization).toBe(`Bearer ${fake.token}`);
+        expect(result.stdout).toContain("Timeweb server for stack prod");
+        expect(result.stdout).not.toContain("createServer is false");
+        expect(result.stdout).toContain('2449 "Cloud MSK 30"');
+        expect(result.stdout).toContain("657 RUB");
+        expect(result.stdout).not.toContain(fake.token);
+    });
+
+    it("says how to store the token when the stack has none", async () => {
+        pulumiProject.run("pulumi config rm timeweb:token");
+        const result = await plan(pulumiProject.projectDir, pulumiProject.env, ["--stack", "prod"]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain("stack prod has no Timeweb API token");
+        expect(result.stderr).toContain(
+            "pulumi config set --secret timeweb:token <token> --stack prod",
+        );
+        expect(fake.requests).toHaveLength(0);
     });
 
     it("names the fix when there is no token", async () => {
