@@ -172,8 +172,8 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 }
                 throw new Error(
                     `Timeweb server ${id} is on but shows no public IPv4 after ${minutes} min ` +
-                        '(ordered with network.floating_ip "create_ip"). Check the floating IPs ' +
-                        "in the panel (limit reached? none free?), then run `pulumi up` again: " +
+                        '(ordered with network.floating_ip "create_ip"). Check the server\'s ' +
+                        "network and the floating IPs in the panel, then run `pulumi up` again: " +
                         "it waits for the address and, if no floating IP is bound to the " +
                         `server, orders one in ${zone} and binds it.`,
                 );
