@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { describeIssue } from "../config/field-docs";
+import { SERVER_TYPES } from "./catalog";
 
 const cidr = z
     .string()
@@ -31,6 +32,14 @@ const configurationSchema = z
         cpu: count("vCPUs"),
         ramMb: count("RAM in MB").meta({ example: 2048 }),
         diskMb: count("disk in MB").meta({ example: 20480 }),
+        type: z
+            .enum(SERVER_TYPES, { error: `must be one of ${SERVER_TYPES.join(", ")}` })
+            .default("standard")
+            .meta({ description: "the configurator's tariff line; each location offers several" }),
+        gpu: z.number().int().nonnegative().optional().meta({
+            description: "GPUs; only the gpu line has any (unset: 0, or the gpu line's minimum)",
+            example: 1,
+        }),
     })
     .strict();
 

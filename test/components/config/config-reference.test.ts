@@ -42,7 +42,7 @@ describe("the config reference", () => {
     it("documents the defaults a parsed config really gets, nested ones included", () => {
         const config = parseStackConfig(
             rawConfig({
-                timeweb: {},
+                timeweb: { configuration: { cpu: 1, ramMb: 2048, diskMb: 20480 } },
                 backups: { s3: { endpoint: "https://s3.example.test", bucket: "bucket-1" } },
                 monitor: { alerts: { chatId: 1 } },
             }),
