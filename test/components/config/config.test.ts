@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseStack, parseStackConfig, StackConfigError } from "../../../components/config/config";
+import {
+    parseStack,
+    parseStackConfig,
+    stackSchema,
+    StackConfigError,
+} from "../../../components/config/config";
+import { nodeAt } from "../../../components/config/field-docs";
 import { readRawConfig } from "../../../components/stack-config";
 import { BOT, fakePublicKey, rawConfig } from "../../helpers/stack-fixtures";
 
@@ -261,11 +267,12 @@ describe("Pulumi.yaml", () => {
         config: Record<string, { type: string; default?: unknown; description: string }>;
     };
 
-    it("declares keys whose defaults equal the zod defaults", () => {
+    it("declares keys whose descriptions and defaults are the zod schema's", () => {
         expect(project.name).toBe("telegram-ecosystem");
         const defaults = parseStackConfig(rawConfig()) as unknown as Record<string, unknown>;
+        const schema = stackSchema(true);
         for (const [key, declaration] of Object.entries(project.config)) {
-            expect(declaration.description, key).toBeTruthy();
+            expect(declaration.description, key).toBe(nodeAt(schema, [key])?.meta.description);
             if ("default" in declaration) expect(declaration.default, key).toEqual(defaults[key]);
         }
     });
