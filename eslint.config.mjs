@@ -10,8 +10,8 @@ import tseslint from "typescript-eslint";
  * each other and components/timeweb/config.ts (the zod schema of the `timeweb` block, kept just
  * as pure below; it stays with the Timeweb code it configures): not the components and the
  * Pulumi glue at components/ top level, nor the Timeweb providers, through which Pulumi would come
- * in all the same. A relative import's reach depends
- * on the file's depth, hence one entry per depth.
+ * in all the same. A relative import's reach depends on the file's depth, hence one entry per
+ * depth.
  */
 function pureBoundary(depth) {
     const up = "\\.\\./".repeat(depth);

@@ -15,7 +15,8 @@ export interface ConfigKey {
 }
 
 function defaultText(node: FieldNode, optionalParent: string | undefined): string {
-    if (node.hasDefault) return `\`${JSON.stringify(node.defaultValue).replace(/^"(.*)"$/, "$1")}\``;
+    if (node.hasDefault)
+        return `\`${JSON.stringify(node.defaultValue).replace(/^"(.*)"$/, "$1")}\``;
     if (node.optional) return "unset";
     return optionalParent === undefined ? "(required)" : `(required in \`${optionalParent}\`)`;
 }
@@ -48,8 +49,7 @@ function keysOf(
     if (inner instanceof z.ZodObject) {
         const own = path.length > 0 && node.meta.description !== undefined ? [row(key)] : [];
         // Inside an optional or defaulted block, a required field is required in that block.
-        const within =
-            path.length > 0 && (node.optional || node.hasDefault) ? key : optionalParent;
+        const within = path.length > 0 && (node.optional || node.hasDefault) ? key : optionalParent;
         const fields = Object.keys(inner.shape).flatMap((field) =>
             keysOf(childSchema(inner, field)!, [...path, field], within),
         );

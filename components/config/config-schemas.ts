@@ -129,7 +129,8 @@ export const dockerSchema = object({
         })
         .default("docker-ce")
         .meta({
-            description: "`docker-ce` (Docker's apt repository) or `distro` (the distribution's docker.io)",
+            description:
+                "`docker-ce` (Docker's apt repository) or `distro` (the distribution's docker.io)",
         }),
     logMaxSize: z
         .string()
@@ -182,7 +183,8 @@ export const postgresSchema = object({
         .min(1, { error: "must be 1 or more" })
         .default(1)
         .meta({
-            description: "version of the generated Postgres password: bump it to rotate the password",
+            description:
+                "version of the generated Postgres password: bump it to rotate the password",
         }),
     memLimit: memLimit("512m"),
     shmSize: z
@@ -193,7 +195,12 @@ export const postgresSchema = object({
 });
 
 /** A secret string: required for a real run (`requireSecrets`), else optional and checked. */
-function secretText(requireSecrets: boolean, shape: z.ZodString, description: string, example: string) {
+function secretText(
+    requireSecrets: boolean,
+    shape: z.ZodString,
+    description: string,
+    example: string,
+) {
     const field = requireSecrets
         ? z.string({ error: "required (secret)" }).pipe(shape)
         : shape.optional();

@@ -47,7 +47,9 @@ export function stackSchema(requireSecrets: boolean) {
             .min(1, { error: "must be 1-65535" })
             .max(65535, { error: "must be 1-65535" })
             .default(22)
-            .meta({ description: "SSH port Pulumi connects to; the sshd drop-in sets `Port` to it" }),
+            .meta({
+                description: "SSH port Pulumi connects to; the sshd drop-in sets `Port` to it",
+            }),
         sshUser: z
             .literal("root", {
                 error: "only root is supported (the steps install packages and write /etc)",
@@ -133,7 +135,8 @@ export function stackSchema(requireSecrets: boolean) {
         }),
         bots: z
             .array(botSchema(requireSecrets), {
-                error: (issue) => (issue.input === undefined ? "required" : "must be a list of bots"),
+                error: (issue) =>
+                    issue.input === undefined ? "required" : "must be a list of bots",
             })
             .min(1, { error: "needs at least one bot" })
             .superRefine(checkBotsUnique),

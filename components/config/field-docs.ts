@@ -63,7 +63,9 @@ export function unwrap(schema: z.ZodType): FieldNode {
 /** The schema of a field, an array element or a record value below `schema`. */
 export function childSchema(schema: z.ZodType, segment: Segment): z.ZodType | undefined {
     if (schema instanceof z.ZodObject) {
-        return typeof segment === "string" ? (schema.shape as Record<string, z.ZodType>)[segment] : undefined;
+        return typeof segment === "string"
+            ? (schema.shape as Record<string, z.ZodType>)[segment]
+            : undefined;
     }
     if (schema instanceof z.ZodArray) return schema.element as z.ZodType;
     if (schema instanceof z.ZodRecord) return schema.valueType as z.ZodType;
@@ -128,7 +130,9 @@ export function fixFor(root: z.ZodType, path: readonly Segment[]): string | unde
     if (node === undefined) return undefined;
     if (node.meta.fix !== undefined) return node.meta.fix;
     const value =
-        node.meta.example === undefined ? defaultWord(node.defaultValue) : String(node.meta.example);
+        node.meta.example === undefined
+            ? defaultWord(node.defaultValue)
+            : String(node.meta.example);
     if (value !== undefined) return setCommand(keyOf(path), value, node.meta.secret === true);
     if (node.schema instanceof z.ZodArray) return fixFor(root, [...path, 0]);
     if (node.schema instanceof z.ZodObject) {

@@ -188,7 +188,9 @@ export function parseOperationsConfig(raw: unknown, requireSecrets = false) {
     const schema = z.object(operationsConfigShape(requireSecrets));
     const result = schema.safeParse(raw);
     if (!result.success) {
-        throw new Error(result.error.issues.map((issue) => describeIssue(schema, issue)).join("\n"));
+        throw new Error(
+            result.error.issues.map((issue) => describeIssue(schema, issue)).join("\n"),
+        );
     }
     return splitOperationsSecrets(result.data);
 }

@@ -20,7 +20,10 @@ const presetSchema = z
             .string()
             .min(1)
             .optional()
-            .meta({ description: "the preset's name, like `Cloud MSK 30`", example: "'Cloud MSK 30'" }),
+            .meta({
+                description: "the preset's name, like `Cloud MSK 30`",
+                example: "'Cloud MSK 30'",
+            }),
         cpu: count("vCPUs").optional(),
         ramMb: count("RAM in MB").meta({ example: 2048 }).optional(),
         minDiskMb: count("at least this much disk, in MB").meta({ example: 20480 }).optional(),
@@ -70,7 +73,8 @@ export const timewebConfigSchema = z
             .default("msk-1")
             .meta({ description: "availability zone in the location; `msk-1` for Moscow" }),
         preset: presetSchema.default({ cpu: 1, ramMb: 2048 }).meta({
-            description: "the cheapest preset matching these filters, unless `configuration` is set",
+            description:
+                "the cheapest preset matching these filters, unless `configuration` is set",
         }),
         configuration: configurationSchema
             .optional()
@@ -116,7 +120,9 @@ export const timewebConfigSchema = z
             .int()
             .positive()
             .default(15)
-            .meta({ description: "minutes to wait for the first boot before pinning the host key" }),
+            .meta({
+                description: "minutes to wait for the first boot before pinning the host key",
+            }),
     })
     .strict()
     .superRefine((value, ctx) => {

@@ -16,7 +16,10 @@ const README = path.join(__dirname, "../../../README.md");
 
 /** The value at a documented key (`bots[N].env.<name>` -> bots[0].env) in a parsed config. */
 function valueAt(config: unknown, key: string): unknown {
-    const parts = key.replace(/\[N\]$|\.<name>$/, "").replace(/\[N\]/g, ".0").split(".");
+    const parts = key
+        .replace(/\[N\]$|\.<name>$/, "")
+        .replace(/\[N\]/g, ".0")
+        .split(".");
     return parts.reduce<unknown>(
         (value, part) => (value as Record<string, unknown> | undefined)?.[part],
         config,
