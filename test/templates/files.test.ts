@@ -97,6 +97,15 @@ function sshdConfig(dropInDir: string): string {
     return file;
 }
 
+/**
+ * The drop-in's path as the plan's sshd step installs it (the DROP_IN of its rendered script), so
+ * a renamed drop-in is tested under its new name.
+ */
+const DROP_IN = /^DROP_IN='([^']+)'$/m.exec(
+    plan.find((s: Step) => s.id === "sshd-hardening")?.script ?? "",
+)?.[1];
+const DROP_IN_NAME = path.basename(DROP_IN ?? "");
+
 function dropInDir(files: Record<string, string>): string {
     const dir = mkdtempSync(path.join(scratch, "sshd_config.d-"));
     for (const [name, content] of Object.entries(files))
@@ -105,10 +114,18 @@ function dropInDir(files: Record<string, string>): string {
 }
 
 describe("sshd drop-in", () => {
+    it("is installed where the stock sshd_config includes it", () => {
+        expect(DROP_IN).toBeDefined();
+        expect(path.dirname(DROP_IN!)).toBe("/etc/ssh/sshd_config.d");
+        expect(DROP_IN_NAME).toMatch(/\.conf$/);
+    });
+
     it("passes `sshd -t` with the stock sshd_config and wins over cloud-init's 50-cloud-init.conf", () => {
+        // sshd keeps the first value it reads for each option, in the Include glob's order.
         const dir = dropInDir({
-            "00-hardening.conf": stdinOf("sshd-hardening"),
-            "50-cloud-init.conf": "PasswordAuthentication yes\n",
+            [DROP_IN_NAME]: stdinOf("sshd-hardening"),
+            "50-cloud-init.conf":
+                "PasswordAuthentication yes\nKbdInteractiveAuthentication yes\nPermitRootLogin yes\n",
         });
         const file = sshdConfig(dir);
         const check = run("/usr/sbin/sshd", ["-t", "-f", file]);
@@ -135,13 +152,13 @@ describe("sshd drop-in", () => {
         const good = stackConfig({
             sshd: { extraOptions: { AllowTcpForwarding: "local", AllowUsers: "root" } },
         });
-        const goodFile = sshdConfig(dropInDir({ "00-hardening.conf": renderSshdDropIn(good) }));
+        const goodFile = sshdConfig(dropInDir({ [DROP_IN_NAME]: renderSshdDropIn(good) }));
         expect(run("/usr/sbin/sshd", ["-t", "-f", goodFile]).status).toBe(0);
         const effective = run("/usr/sbin/sshd", ["-T", "-f", goodFile]).stdout.split("\n");
         expect(effective).toContain("allowtcpforwarding local");
         expect(effective).toContain("allowusers root");
         const bad = stackConfig({ sshd: { extraOptions: { NoSuchOption: "yes" } } });
-        const badFile = sshdConfig(dropInDir({ "00-hardening.conf": renderSshdDropIn(bad) }));
+        const badFile = sshdConfig(dropInDir({ [DROP_IN_NAME]: renderSshdDropIn(bad) }));
         const result = run("/usr/sbin/sshd", ["-t", "-f", badFile]);
         expect(result.status).not.toBe(0);
         expect(result.stderr).toMatch(/Bad configuration option: NoSuchOption/);
