@@ -6,6 +6,7 @@ import { planProvisioning } from "../../components/plan/plan";
 import type { Step } from "../../components/plan/step";
 import { renderDaemonJson } from "../../components/plan/steps/docker-steps";
 import { renderSshdDropIn } from "../../components/plan/steps/bootstrap-steps";
+import { hostExposures } from "../helpers/compose-exposure";
 import { BOT, runtimeFor, stackConfig, twoBotConfig } from "../helpers/stack-fixtures";
 import { expectGolden, run } from "./template-helpers";
 
@@ -65,6 +66,41 @@ describe("docker-compose.yml", () => {
         const result = run(dclint, ["-c", "dclint.json", "docker-compose.yml"], { cwd: dir });
         expect(result.stdout + result.stderr).not.toMatch(/error/i);
         expect(result.status).toBe(0);
+    });
+
+    /** The compose file as docker-compose resolves it (merge keys, defaults and extends applied). */
+    function resolved(compose: string): string {
+        const result = run("docker-compose", ["-f", "docker-compose.yml", "config"], {
+            cwd: stackDir(compose),
+        });
+        expect(result.stderr).toBe("");
+        expect(result.status).toBe(0);
+        return result.stdout;
+    }
+
+    it("lets nothing reach past the project network: no published port, host network, host PID or privileged service", () => {
+        expect(hostExposures(resolved(stdinOf("stack-compose-file")))).toEqual([]);
+    });
+
+    /** The rendered file with `lines` added to one service (and `top` appended at the end). */
+    const withService = (service: string, lines: string, top = "") =>
+        stdinOf("stack-compose-file").replace(`\n  ${service}:\n`, `\n  ${service}:\n${lines}`) + top;
+
+    it.each([
+        ["postgres", '    ports:\n      - "127.0.0.1:5432:5432"\n', "", "postgres publishes ports"],
+        ["telegram-bot-api", "    network_mode: host\n", "", "telegram-bot-api uses host networking"],
+        [
+            BOT,
+            "    networks: [outside]\n",
+            "networks:\n  outside:\n    external: true\n    name: host\n",
+            `${BOT} joins the host's network`,
+        ],
+        [BOT, "    pid: host\n", "", `${BOT} shares the host's PIDs`],
+        ["postgres", "    privileged: true\n", "", "postgres is privileged"],
+    ])("the rule catches %s with %j", (service, lines, top, expected) => {
+        const broken = withService(service, lines, top);
+        expect(broken).not.toBe(stdinOf("stack-compose-file"));
+        expect(hostExposures(resolved(broken))).toEqual([expected]);
     });
 
     it("is rejected by the validator when broken (the check can fail)", () => {
