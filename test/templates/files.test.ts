@@ -8,7 +8,9 @@ import { renderDaemonJson } from "../../components/plan/steps/docker-steps";
 import { renderSshdDropIn } from "../../components/plan/steps/bootstrap-steps";
 import { hostExposures } from "../helpers/compose-exposure";
 import { BOT, runtimeFor, stackConfig, twoBotConfig } from "../helpers/stack-fixtures";
-import { expectGolden, run } from "./template-helpers";
+import { expectGolden } from "../helpers/golden";
+import { templateGoldenCases } from "./golden-cases";
+import { run } from "./template-helpers";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "files-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -234,27 +236,13 @@ describe("sysctl baseline", () => {
 });
 
 describe("golden files", () => {
-    const single = stackConfig({ operatorKeys: [] });
-    const singlePlan = planProvisioning(single, runtimeFor(single));
-    const singleStdin = (id: string) => singlePlan.find((s) => s.id === id)?.stdin ?? "";
-
-    it.each([
-        ["00-hardening.conf", () => renderSshdDropIn(single)],
-        ["daemon.json", () => renderDaemonJson(single)],
-        ["docker-compose.yml", () => singleStdin("stack-compose-file")],
-        ["01-init.sql", () => singleStdin("stack-init-sql")],
-        [`${BOT}.env`, () => singleStdin(`stack-env-${BOT}`)],
-        ["postgres.env", () => singleStdin("stack-env-postgres")],
-        [
-            "52unattended-upgrades-telegram-ecosystem",
-            () => singleStdin("unattended-upgrades-policy"),
-        ],
-        ["ufw.sh", () => singlePlan.find((s) => s.id === "ufw")?.script ?? ""],
-    ])("%s matches its golden file", (name, renderIt) => {
-        expectGolden(name, renderIt());
-    });
+    it.each(templateGoldenCases().map((golden) => [path.basename(golden.file), golden] as const))(
+        "%s matches its golden file",
+        (_name, golden) => expectGolden(golden.file, golden.render()),
+    );
 
     it("daemon.json is JSON with log rotation and live-restore", () => {
+        const single = stackConfig({ operatorKeys: [] });
         expect(JSON.parse(renderDaemonJson(single))).toEqual({
             "log-driver": "json-file",
             "log-opts": { "max-size": "10m", "max-file": "3" },
