@@ -160,9 +160,19 @@ export class OpsSandbox {
         return runProcess(file, args, { env: this.env(), cwd: this.root, input });
     }
 
+    /** Like `run`, but returns at once with the process id and the result to come. */
+    start(file: string, args: readonly string[] = []): StartedProcess {
+        return startProcess(file, args, { env: this.env(), cwd: this.root });
+    }
+
     cleanup(): void {
         rmSync(this.root, { recursive: true, force: true });
     }
+}
+
+export interface StartedProcess {
+    readonly pid: number;
+    readonly result: Promise<RunResult>;
 }
 
 export function runProcess(
@@ -170,8 +180,16 @@ export function runProcess(
     args: readonly string[],
     options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
 ): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(file, [...args], { env: options.env, cwd: options.cwd });
+    return startProcess(file, args, options).result;
+}
+
+export function startProcess(
+    file: string,
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
+): StartedProcess {
+    const child = spawn(file, [...args], { env: options.env, cwd: options.cwd });
+    const result = new Promise<RunResult>((resolve, reject) => {
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -180,6 +198,18 @@ export function runProcess(
         child.on("close", (code) => resolve({ code, stdout, stderr }));
         child.stdin.on("error", () => undefined);
         child.stdin.end(options.input ?? "");
+    });
+    if (child.pid === undefined) throw new Error(`${file} did not start`);
+    return { pid: child.pid, result };
+}
+
+/** The commands (comm) of the live children of process `pid`, from /proc. */
+export function childCommands(pid: number): string[] {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    if (children === "") return [];
+    return children.split(" ").flatMap((child) => {
+        const comm = `/proc/${child}/comm`;
+        return existsSync(comm) ? [readFileSync(comm, "utf8").trim()] : [];
     });
 }
 
