@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TestPostgres } from "./helpers/postgres";
-import { BOT, childCommands, holdLock, OpsSandbox } from "./helpers/sandbox";
+import { BOT, holdLock, inFlockOn, OpsSandbox } from "./helpers/sandbox";
 import { createSeededDatabase, databases, DB, tableFingerprints } from "./helpers/seed";
 
 const STACK = "compose -p telegram-ecosystem";
@@ -153,21 +153,20 @@ describe("restore-postgres.sh against a real Postgres behind a fake docker", () 
         destroyData();
         const damaged = tableFingerprints(pg);
         sandbox.clearCalls();
-        const holder = await holdLock(path.join(sandbox.paths.lockDir, lock));
+        const lockFile = path.join(sandbox.paths.lockDir, lock);
+        const holder = await holdLock(lockFile);
         try {
             const restore = sandbox.start(sandbox.script("restore-postgres.sh"), ["--yes", file]);
             let finished = false;
             const settle = () => (finished = true);
             void restore.result.then(settle, settle);
             for (let poll = 0; poll < 500 && !finished; poll++) {
-                if (childCommands(restore.pid).includes("flock")) break;
+                if (inFlockOn(restore.pid, lockFile)) break;
                 await sleep(20);
             }
 
             expect(finished, "the restore ended while the lock was held").toBe(false);
-            expect(childCommands(restore.pid), "the restore is not waiting in flock").toContain(
-                "flock",
-            );
+            expect(inFlockOn(restore.pid, lockFile), `not waiting in flock on ${lock}`).toBe(true);
             const writes = sandbox.dockerCalls().filter((call) => !call.includes(" --list"));
             expect(writes.filter((call) => / stop |pg_restore|psql/.test(call))).toEqual([]);
             expect(tableFingerprints(pg)).toEqual(damaged);

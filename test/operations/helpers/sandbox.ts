@@ -6,6 +6,7 @@ import {
     mkdirSync,
     mkdtempSync,
     readFileSync,
+    readlinkSync,
     rmSync,
     writeFileSync,
 } from "node:fs";
@@ -203,14 +204,30 @@ export function startProcess(
     return { pid: child.pid, result };
 }
 
-/** The commands (comm) of the live children of process `pid`, from /proc. */
-export function childCommands(pid: number): string[] {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-    if (children === "") return [];
-    return children.split(" ").flatMap((child) => {
-        const comm = `/proc/${child}/comm`;
-        return existsSync(comm) ? [readFileSync(comm, "utf8").trim()] : [];
+/**
+ * Whether a child of process `pid` is `flock <fd>` on `lockFile` (from /proc: the child's command
+ * line names the descriptor, its fd link names the file), i.e. `pid` waits for or holds that lock.
+ */
+export function inFlockOn(pid: number, lockFile: string): boolean {
+    const children = readProc(`/proc/${pid}/task/${pid}/children`).trim();
+    return children !== "" && children.split(" ").some((child) => {
+        const argv = readProc(`/proc/${child}/cmdline`).split("\0").filter(Boolean);
+        const fd = argv.at(-1) ?? "";
+        if (path.basename(argv[0] ?? "") !== "flock" || !/^\d+$/.test(fd)) return false;
+        try {
+            return readlinkSync(`/proc/${child}/fd/${fd}`) === lockFile;
+        } catch {
+            return false; // the child ended meanwhile
+        }
     });
+}
+
+function readProc(file: string): string {
+    try {
+        return readFileSync(file, "utf8");
+    } catch {
+        return "";
+    }
 }
 
 function readLines(file: string): string[] {
