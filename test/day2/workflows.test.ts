@@ -24,6 +24,8 @@ interface Step {
 }
 interface Job {
     if?: string;
+    needs?: string | string[];
+    container?: string | { image: string };
     environment?: string | { name: string };
     permissions?: unknown;
     steps: Step[];
@@ -113,7 +115,11 @@ describe("both workflows", () => {
         });
 
         it(`${name}: installs dependencies with setup-node and npm ci before Pulumi runs`, () => {
-            const all = steps(load(name).workflow);
+            const { workflow } = load(name);
+            const pulumiJob = Object.values(workflow.jobs).find((job) =>
+                job.steps.some((step) => step.uses?.startsWith("pulumi/actions@")),
+            );
+            const all = pulumiJob?.steps ?? [];
             const setupNode = all.findIndex((step) => step.uses?.startsWith("actions/setup-node@"));
             const npmCi = all.findIndex((step) => /^npm ci\b/.test(step.run ?? ""));
             const pulumi = all.findIndex((step) => step.uses?.startsWith("pulumi/actions@"));
@@ -176,20 +182,46 @@ describe("preview.yml", () => {
 });
 
 describe("deploy.yml", () => {
-    const { workflow } = load("deploy.yml");
-    const job = Object.values(workflow.jobs)[0]!;
+    const { text, workflow } = load("deploy.yml");
+    const job = workflow.jobs.up!;
+    const testJob = workflow.jobs.test!;
 
     it("runs on manual dispatch and on pushes to main only", () => {
         expect(Object.keys(workflow.on).sort()).toEqual(["push", "workflow_dispatch"]);
         expect(workflow.on.push).toEqual({ branches: ["main"] });
     });
 
+    it("deploys only after the `test` job passed", () => {
+        expect(Object.keys(workflow.jobs).sort()).toEqual(["test", "up"]);
+        expect(job.needs).toBe("test");
+        expect(job.if, "an `if` could run the deploy after failed tests").toBeUndefined();
+    });
+
+    it("the `test` job runs every part of `npm test` but the end-to-end tests, on Debian 12", () => {
+        const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+            scripts: Record<string, string>;
+        };
+        const parts = pkg.scripts.test!.split("&&").map((part) => part.trim());
+        expect(parts).toContain("npm run test:e2e");
+        const runs = testJob.steps.flatMap((step) => (step.run ? [step.run.trim()] : []));
+        expect(runs).toEqual([
+            "bash scripts/install-deps.sh --fast-tests",
+            ...parts.filter((part) => part !== "npm run test:e2e"),
+        ]);
+        expect(testJob.container).toBe("debian:12");
+    });
+
+    it("the `test` job has no environment and no secret", () => {
+        expect(testJob.environment).toBeUndefined();
+        const testJobText = text.slice(text.indexOf("\n  test:\n"), text.indexOf("\n  up:\n"));
+        expect(testJobText).toContain("npm run test:unit");
+        expect(testJobText).not.toContain("secrets.");
+    });
+
     it("runs behind the protected production environment with contents: read only", () => {
-        expect(Object.keys(workflow.jobs)).toHaveLength(1);
         expect(job.environment).toBe("production");
         expect(workflow.permissions).toEqual({ contents: "read" });
     });
-
     it("never runs two deploys at once and never cancels one halfway", () => {
         expect(workflow.concurrency?.group).toMatch(/\S/);
         expect(workflow.concurrency?.group).not.toContain("${{");
