@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the sandbox need on a fresh Debian 12 machine (run as root):
 # Debian packages and the npm workspaces. Safe to run again.
-#   --fast-tests  only what the typecheck, the unit tests and the bot's tests need (no test VPS,
-#                 no Pulumi CLI): the deploy workflow's `test` job
+#   --fast-tests  only what the typecheck, the unit tests and the bot's tests need (no test VPS):
+#                 the deploy workflow's `test` job
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +34,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq --error-on=any
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 npm ci --no-audit --no-fund
-[[ "${1:-}" == --fast-tests ]] && exit 0
 
 # The Pulumi CLI of .pulumi.version, built from its Go module unless one is installed (cached
 # outside the clone; the real-CLI tests find it there).

@@ -58,8 +58,11 @@ function steps(workflow: Workflow): Step[] {
     return Object.values(workflow.jobs).flatMap((job) => job.steps);
 }
 
+/** The pulumi/actions step that runs a command (deploy.yml's test job only installs the CLI). */
 function pulumiStep(workflow: Workflow): Step {
-    const found = steps(workflow).filter((step) => step.uses?.startsWith("pulumi/actions@"));
+    const found = steps(workflow).filter(
+        (step) => step.uses?.startsWith("pulumi/actions@") && step.with?.command !== undefined,
+    );
     expect(found).toHaveLength(1);
     return found[0]!;
 }
@@ -116,13 +119,12 @@ describe("both workflows", () => {
 
         it(`${name}: installs dependencies with setup-node and npm ci before Pulumi runs`, () => {
             const { workflow } = load(name);
-            const pulumiJob = Object.values(workflow.jobs).find((job) =>
-                job.steps.some((step) => step.uses?.startsWith("pulumi/actions@")),
-            );
+            const command = pulumiStep(workflow);
+            const pulumiJob = Object.values(workflow.jobs).find((job) => job.steps.includes(command));
             const all = pulumiJob?.steps ?? [];
             const setupNode = all.findIndex((step) => step.uses?.startsWith("actions/setup-node@"));
             const npmCi = all.findIndex((step) => /^npm ci\b/.test(step.run ?? ""));
-            const pulumi = all.findIndex((step) => step.uses?.startsWith("pulumi/actions@"));
+            const pulumi = all.indexOf(command);
             expect(setupNode).toBeGreaterThanOrEqual(0);
             expect(npmCi).toBeGreaterThan(setupNode);
             expect(pulumi).toBeGreaterThan(npmCi);
@@ -209,6 +211,13 @@ describe("deploy.yml", () => {
             ...parts.filter((part) => part !== "npm run test:e2e"),
         ]);
         expect(testJob.container).toBe("debian:12");
+    });
+
+    it("the `test` job installs the Pulumi CLI of .pulumi.version and runs no Pulumi command", () => {
+        const installs = testJob.steps.filter((step) => step.uses?.startsWith("pulumi/actions@"));
+        expect(installs).toHaveLength(1);
+        expect(installs[0]!.with).toEqual({ "pulumi-version-file": ".pulumi.version" });
+        expect(installs[0]!.uses).toBe(pulumiStep(workflow).uses);
     });
 
     it("the `test` job has no environment and no secret", () => {
