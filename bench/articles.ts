@@ -64,7 +64,9 @@ export function firstGuessHits(articles: readonly BenchArticle[]): string {
         (a) => guessPhotoBasket(photoVol(a.product.nm)) === a.product.photoBasket,
     ).length;
     const videos = articles.filter((a) => a.product.video);
-    const hosts = videos.filter((a) => videoBasket(a.product.video!.vol) === a.product.video!.basket);
+    const hosts = videos.filter(
+        (a) => videoBasket(a.product.video!.vol) === a.product.video!.basket,
+    );
     return `first guess right for ${photos}/${articles.length} photo baskets and ` +
         `${hosts.length}/${videos.length} video hosts`;
 }

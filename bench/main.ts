@@ -91,14 +91,16 @@ async function main(): Promise<void> {
     const fixtures = needsFixtures ? await startSharedFixtures(cleanup) : undefined;
     const entry = needsBot ? buildBot(root, cacheDir) : "";
 
-    await step("1", "CDN requests per article", "every ordinary article <= photos+4; every article <= 250", async () => {
+    const requestsTarget = "every ordinary article <= photos+4; every article <= 250";
+    await step("1", "CDN requests per article", requestsTarget, async () => {
         const cdn = new FakeCdn(fixtures!.hlsDir);
         await cdn.start();
         cleanup.add("fake CDN for measurement 1", () => cdn.stop());
         return measureCdnRequests(cdn, inProcessConfig(cdn, cacheDir), articleSet("requests"));
     });
 
-    await step("3", "HLS -> MP4 remux throughput", ">= 0.9 of plain ffmpeg in every round", async () => {
+    const remuxTarget = ">= 0.9 of plain ffmpeg in every round";
+    await step("3", "HLS -> MP4 remux throughput", remuxTarget, async () => {
         progress("preparing the >= 200 MiB HLS input (cached in build/bench-cache)");
         return measureConversion(ensureHlsInput(cacheDir, 200), cleanup);
     });
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
         measureVpsBootstrap(withVps, cleanup));
 }
 
-/** Measurements 6, 2, 5 and 7 on one bot process (FFMPEG_MAX_JOBS=2), started when first needed. */
+/** Measurements 6, 2, 5 and 7 on one bot process (FFMPEG_MAX_JOBS=2), started when needed. */
 async function rigMeasurements(entry: string, fixtures: SharedFixtures | undefined): Promise<void> {
     let started: Promise<Rig> | undefined;
     const rig = () => (started ??= (async () => {

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { table, type Row } from "./report.js";
 
 export const BEGIN =
-    "<!-- bench results: generated from bench/results.json by `npm run bench:readme`; do not edit -->";
+    "<!-- bench results: generated from bench/results.json by `npm run bench:readme`; " +
+    "do not edit -->";
 export const END = "<!-- end of bench results -->";
 
 export interface Results {
@@ -45,7 +46,8 @@ export function readmeSection(readme: string): string {
 export function writeReadmeSection(root: string): void {
     const readmePath = join(root, "README.md");
     const readme = readFileSync(readmePath, "utf8");
-    const results = JSON.parse(readFileSync(join(root, "bench", "results.json"), "utf8")) as Results;
+    const resultsPath = join(root, "bench", "results.json");
+    const results = JSON.parse(readFileSync(resultsPath, "utf8")) as Results;
     const section = renderBenchSection(results);
     writeFileSync(readmePath, readme.replace(readmeSection(readme), () => section));
 }

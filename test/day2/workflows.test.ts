@@ -120,7 +120,8 @@ describe("both workflows", () => {
         it(`${name}: installs dependencies with setup-node and npm ci before Pulumi runs`, () => {
             const { workflow } = load(name);
             const command = pulumiStep(workflow);
-            const pulumiJob = Object.values(workflow.jobs).find((job) => job.steps.includes(command));
+            const jobs = Object.values(workflow.jobs);
+            const pulumiJob = jobs.find((job) => job.steps.includes(command));
             const all = pulumiJob?.steps ?? [];
             const setupNode = all.findIndex((step) => step.uses?.startsWith("actions/setup-node@"));
             const npmCi = all.findIndex((step) => /^npm ci\b/.test(step.run ?? ""));

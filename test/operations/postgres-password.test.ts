@@ -93,8 +93,9 @@ describe("stack-postgres-password against a real Postgres behind a fake docker",
 
         expect(result.stdout + result.stderr).not.toContain(password);
         expect(sandbox.dockerCalls().join("\n")).not.toContain(password);
+        const psql = `psql -v ON_ERROR_STOP=1 -q -U ${USER} -d ${DB}`;
         expect(sandbox.dockerCalls()).toEqual([
-            `compose -p telegram-ecosystem exec -T postgres psql -v ON_ERROR_STOP=1 -q -U ${USER} -d ${DB}`,
+            `compose -p telegram-ecosystem exec -T postgres ${psql}`,
         ]);
     });
 });

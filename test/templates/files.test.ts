@@ -70,7 +70,7 @@ describe("docker-compose.yml", () => {
         expect(result.status).toBe(0);
     });
 
-    /** The compose file as docker-compose resolves it (merge keys, defaults and extends applied). */
+    /** The compose file as docker-compose resolves it (merge keys, defaults, extends). */
     function resolved(compose: string): string {
         const result = run("docker-compose", ["-f", "docker-compose.yml", "config"], {
             cwd: stackDir(compose),
@@ -86,11 +86,19 @@ describe("docker-compose.yml", () => {
 
     /** The rendered file with `lines` added to one service (and `top` appended at the end). */
     const withService = (service: string, lines: string, top = "") =>
-        stdinOf("stack-compose-file").replace(`\n  ${service}:\n`, `\n  ${service}:\n${lines}`) + top;
+        stdinOf("stack-compose-file").replace(
+            `\n  ${service}:\n`,
+            `\n  ${service}:\n${lines}`,
+        ) + top;
 
     it.each([
         ["postgres", '    ports:\n      - "127.0.0.1:5432:5432"\n', "", "postgres publishes ports"],
-        ["telegram-bot-api", "    network_mode: host\n", "", "telegram-bot-api uses host networking"],
+        [
+            "telegram-bot-api",
+            "    network_mode: host\n",
+            "",
+            "telegram-bot-api uses host networking",
+        ],
         [
             BOT,
             "    networks: [outside]\n",
@@ -162,8 +170,12 @@ describe("sshd drop-in", () => {
         // sshd keeps the first value it reads for each option, in the Include glob's order.
         const dir = dropInDir({
             [DROP_IN_NAME]: stdinOf("sshd-hardening"),
-            "50-cloud-init.conf":
-                "PasswordAuthentication yes\nKbdInteractiveAuthentication yes\nPermitRootLogin yes\n",
+            "50-cloud-init.conf": [
+                "PasswordAuthentication yes",
+                "KbdInteractiveAuthentication yes",
+                "PermitRootLogin yes",
+                "",
+            ].join("\n"),
         });
         const file = sshdConfig(dir);
         const check = run("/usr/sbin/sshd", ["-t", "-f", file]);

@@ -77,11 +77,12 @@ export class TestPostgres {
      * refused password; any other failure throws.
      */
     passwordLogsIn(database: string, password: string): boolean {
-        if (this.listenAddresses === "") throw new Error("this cluster was started without tcpPort");
+        if (this.listenAddresses === "") throw new Error("this cluster has no tcpPort");
+        const env = { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" };
         const login = spawnSync(path.join(this.bin, "psql"), [
             "--no-psqlrc", "--tuples-only", "--no-align", "--command", "SELECT current_user",
             `host=127.0.0.1 port=${this.port} user=${this.user} dbname=${database}`,
-        ], { encoding: "utf8", env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" } });
+        ], { encoding: "utf8", env });
         if (login.status === 0 && login.stdout.trim() === this.user) return true;
         if (/password authentication failed/.test(login.stderr)) return false;
         throw new Error(`psql over TCP failed unexpectedly: ${login.stderr}`);
