@@ -1,7 +1,7 @@
 import type { BotConfig, StackConfig } from "../../config/config";
 import { render } from "../render";
 import type { RuntimeValues } from "../runtime-values";
-import { makeStep, type Step } from "../step";
+import { makeSecretStep, makeStep, type Step } from "../step";
 import { fileStep } from "./file-step";
 
 export const COMPOSE_PROJECT = "telegram-ecosystem";
@@ -84,6 +84,11 @@ function composeUp(config: StackConfig, args: ComposeUpArgs): Step {
     return makeStep({ id, description, script, secret: false }, ...args.triggers);
 }
 
+/** Where the steps that carry secrets keep their output on the host (root only). */
+export function stepLogDir(config: StackConfig): string {
+    return `${config.stackDir}/logs`;
+}
+
 /** A secret file under env/ (0700); its step id is `stack-env-<name>`. */
 function envFile(config: StackConfig, name: string, file: string, content: string, mode = "600") {
     const target = `${config.stackDir}/env/${file}`;
@@ -94,6 +99,7 @@ function envFile(config: StackConfig, name: string, file: string, content: strin
         mode,
         content,
         secret: true,
+        logDir: stepLogDir(config),
     });
 }
 
@@ -190,7 +196,7 @@ export function planDatabase(
             removeOrphans: false,
             triggers: [trigger("stack-compose-file"), trigger("stack-env-postgres")],
         }),
-        makeStep({
+        makeSecretStep({
             id: "stack-postgres-password",
             description: "the postgres role has the current password",
             script: render("scripts/set-postgres-password.sh", {
@@ -198,7 +204,7 @@ export function planDatabase(
                 marker: `${config.stackDir}/env/.postgres-password.sha256`,
             }),
             stdin: `${runtime.postgresPassword}\n`,
-            secret: true,
+            logDir: stepLogDir(config),
         }),
         makeStep({
             id: "stack-bot-schemas",
