@@ -29,6 +29,12 @@ vi.mock("@pulumi/command", async (importOriginal) => {
     return { ...actual, remote: { ...actual.remote, Command: RecordingCommand } };
 });
 
+// The preflight's probes ask ssh-agent and dial the host: under mocks they report a clean run.
+vi.mock("../../components/config/preflight-probes", async (importOriginal) => ({
+    ...(await importOriginal<object>()),
+    runPreflight: (await import("../helpers/pulumi-mocks")).cleanPreflight,
+}));
+
 const PASSWORD = "GeneratedPostgresPassword0123456789ab";
 const TOKEN = "123456789:FAKE-test-token-abcdefghijklmnopqrs";
 const API_HASH = "fakeapihash0123456789abcdef0123";
