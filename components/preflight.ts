@@ -38,29 +38,30 @@ export function preflightGatedHost(args: PreflightGateArgs): pulumi.Output<strin
             if (result.problems.length > 0 || result.dockerIdentity === undefined) {
                 throw new PreflightError(result.problems);
             }
-            return result.dockerIdentity;
+            return identityFileContent(result.dockerIdentity);
         });
     const file = path.join(args.workDir ?? process.cwd(), dockerSshFiles(pulumi.getStack()).identity);
     const written = writeDockerIdentity(identity, args.sshPrivateKey, file);
     return pulumi.all([host, written]).apply(([address]) => address);
 }
 
-/**
- * Writes the Docker provider's identity file (0600): the private key itself, or the public key
- * of the agent key to use. It lives only while this program runs.
- */
+/** The identity file holds the private key itself, or the public key of the agent key to use. */
+function identityFileContent(identity: DockerIdentity): { privateKey: true } | { publicKey: string } {
+    return identity.kind === "private-key"
+        ? { privateKey: true }
+        : { publicKey: `${identity.publicKey.type} ${identity.publicKey.blob.toString("base64")}\n` };
+}
+
+/** Writes the Docker provider's identity file (0600); it lives only while this program runs. */
 function writeDockerIdentity(
-    identity: pulumi.Output<DockerIdentity>,
+    identity: pulumi.Output<ReturnType<typeof identityFileContent>>,
     privateKey: pulumi.Output<string> | undefined,
     file: string,
 ): pulumi.Output<boolean> {
     const written = pulumi
         .all([identity, privateKey ?? pulumi.output(undefined)])
         .apply(([selected, pem]) => {
-            const content =
-                selected.kind === "private-key"
-                    ? pem
-                    : `${selected.publicKey.type} ${selected.publicKey.blob.toString("base64")}\n`;
+            const content = "publicKey" in selected ? selected.publicKey : pem;
             if (content === undefined) throw new Error("the preflight chose sshPrivateKey, which is not set");
             mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
             writeFileSync(file, content, { mode: 0o600 });
