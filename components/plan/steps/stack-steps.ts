@@ -1,4 +1,5 @@
 import type { BotConfig, StackConfig } from "../../config/config";
+import { HOST_PATHS } from "../operations-plan";
 import { render } from "../render";
 import type { RuntimeValues } from "../runtime-values";
 import { makeSecretStep, makeStep, type Step } from "../step";
@@ -62,6 +63,11 @@ export function renderBotEnv(config: StackConfig, runtime: RuntimeValues, bot: B
     });
 }
 
+/** The health monitor's maintenance lock (operations-plan.ts), held by the deploy's compose up. */
+const MAINTENANCE_LOCK = `${HOST_PATHS.lockDir}/maintenance.lock`;
+/** How long compose up waits for a running health check or restore to finish. */
+const MAINTENANCE_LOCK_WAIT_SECONDS = 600;
+
 interface ComposeUpArgs {
     readonly id: string;
     readonly description: string;
@@ -79,6 +85,8 @@ function composeUp(config: StackConfig, args: ComposeUpArgs): Step {
         services: args.services.join(" "),
         remove_orphans: args.removeOrphans ? "yes" : "no",
         timeout_seconds: String(HEALTH_TIMEOUT_SECONDS),
+        maintenance_lock: MAINTENANCE_LOCK,
+        lock_wait_seconds: String(MAINTENANCE_LOCK_WAIT_SECONDS),
     });
     const { id, description } = args;
     return makeStep({ id, description, script, secret: false }, ...args.triggers);
