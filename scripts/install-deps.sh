@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the tests and the sandbox need on a fresh Debian 12 machine (run as root):
-# Debian packages and the npm workspaces. Safe to run again.
+# Installs what the tests and the sandbox need on a fresh Debian machine (run as root):
+# Node.js when the distribution's is new enough, Debian packages and the npm workspaces. Safe to
+# run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+bash scripts/require-node.sh
 
 packages=(
     # template linting and ssh tests
@@ -28,3 +31,7 @@ npm ci --no-audit --no-fund
 # The Pulumi CLI of .pulumi.version, built from its Go module unless one is installed (cached
 # outside the clone; the real-CLI tests find it there).
 bash toolchain/install-pulumi.sh >/dev/null
+
+# The command provider's SSH client for the SSH tests (test/ssh-clients/command-provider).
+mkdir -p build/ssh-clients
+(cd test/ssh-clients/command-provider && go build -mod=readonly -o ../../../build/ssh-clients/command-provider .)
