@@ -43,7 +43,7 @@ const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [
 
 const dockerProvider = remoteDockerProvider("vps-docker", config, gated);
 const images = config.bots.map((bot) => {
-    const args = { bot, provider: dockerProvider, projectDir: __dirname };
+    const args = { bot, provider: dockerProvider };
     return new BotImage(bot.name, args, { dependsOn: [engine] });
 });
 const imageIds = Object.fromEntries(
