@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SSHD_MAX_AUTH_TRIES } from "../../components/config/ssh-keys";
 import { freePort } from "../helpers/loopback-port";
-import { pulumiProject, type PulumiProject } from "../helpers/real-pulumi";
+import { cliSandbox, type CliSandbox } from "../helpers/pulumi-cli";
 import { startAgent, type PrivateAgent } from "../helpers/ssh-agent";
 import { generateKey, type GeneratedKey } from "../helpers/ssh-keygen";
 import { startSshd, type PrivateSshd } from "./helpers/private-sshd";
@@ -16,19 +16,19 @@ import { startSshd, type PrivateSshd } from "./helpers/private-sshd";
 const repo = resolve(__dirname, "../..");
 let sshd: PrivateSshd;
 let agent: PrivateAgent;
-let project: PulumiProject;
+let project: CliSandbox;
 let keysDir: string;
 let others: GeneratedKey[];
 
 function pulumi(command: string, input?: string) {
-    const result = project.sh(`pulumi ${command}`, input === undefined ? {} : { input });
+    const result = project.exec(`pulumi ${command}`, input);
     expect(result.code, `pulumi ${command}: ${result.stderr}`).toBe(0);
 }
 
 /** Runs the preflight script as `npm run preflight` does, in the project directory. */
 function preflight(env: NodeJS.ProcessEnv = {}) {
     const result = spawnSync(join(repo, "node_modules/.bin/tsx"), [join(repo, "scripts/preflight.ts"), "--stack", "prod"], {
-        cwd: project.dir,
+        cwd: project.projectDir,
         env: { ...project.env, SSH_AUTH_SOCK: agent.socket, ...env },
         encoding: "utf8",
     });
@@ -40,7 +40,7 @@ beforeAll(async () => {
     agent = await startAgent();
     keysDir = mkdtempSync(join(tmpdir(), "preflight-keys-"));
     others = Array.from({ length: SSHD_MAX_AUTH_TRIES }, (_, i) => generateKey(keysDir, `other${i}`, { type: "ed25519" }));
-    project = pulumiProject();
+    project = cliSandbox("preflight test passphrase");
     const operatorKey = spawnSync("ssh-keygen", ["-y", "-f", sshd.clientKeyPath], { encoding: "utf8" }).stdout.trim();
     pulumi("stack select --create prod");
     pulumi("config set host 127.0.0.1");

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStack } from "../../components/config/config";
 import { readRawConfig } from "../../components/stack-config";
-import { pulumiBinDir, pulumiProject, type PulumiProject } from "../helpers/real-pulumi";
+import { cliSandbox, pulumiBinDir, type CliSandbox } from "../helpers/pulumi-cli";
 import { generateKey } from "../helpers/ssh-keygen";
 
 // The pull-request preview's stack (scripts/ci/preview-stack.ts), with the real Pulumi CLI: a
@@ -25,7 +25,7 @@ const PREVIEW_ENV = {
     PULUMI_CONFIG_PASSPHRASE: "placeholders-only-not-the-production-passphrase",
 };
 
-let production: PulumiProject;
+let production: CliSandbox;
 let checkout: string;
 let previewState: string;
 let scratch: string;
@@ -58,11 +58,11 @@ function allText(dir: string): string {
 }
 
 beforeAll(() => {
-    production = pulumiProject("the production passphrase");
+    production = cliSandbox("the production passphrase");
     scratch = mkdtempSync(join(tmpdir(), "preview-job-"));
     privateKey = generateKey(scratch, "deploy_key", { type: "ed25519" }).privateKey;
     const set = (command: string, input?: string) => {
-        const result = production.sh(`pulumi ${command}`, input === undefined ? {} : { input });
+        const result = production.exec(`pulumi ${command}`, input);
         expect(result.code, `${command}: ${result.stderr}`).toBe(0);
     };
     set("stack select --create prod");
@@ -84,7 +84,7 @@ beforeAll(() => {
     previewState = join(scratch, "preview-state");
     mkdirSync(checkout);
     mkdirSync(previewState);
-    for (const file of ["Pulumi.yaml", "Pulumi.prod.yaml"]) copyFileSync(join(production.dir, file), join(checkout, file));
+    for (const file of ["Pulumi.yaml", "Pulumi.prod.yaml"]) copyFileSync(join(production.projectDir, file), join(checkout, file));
 }, 300_000);
 
 afterAll(() => {
@@ -104,7 +104,7 @@ describe("the preview job's inputs", () => {
     });
 
     it("build a placeholder stack that holds no production secret, not even encrypted", () => {
-        const ciphertexts = [...readFileSync(join(checkout, "Pulumi.prod.yaml"), "utf8").matchAll(/secure: (\S+)/g)].map((m) => m[1] as string);
+        const ciphertexts = [...readFileSync(join(checkout, "Pulumi.prod.yaml"), "utf8").matchAll(/secure: (v1:\S+)/g)].map((m) => m[1] as string);
         expect(ciphertexts.length).toBe(6);
         const prepared = previewShell(`${join(repo, "node_modules/.bin/tsx")} ${join(repo, "scripts/ci/preview-stack.ts")} prod`);
         expect(prepared.out).toContain(
@@ -122,7 +122,7 @@ describe("the preview job's inputs", () => {
             Object.entries(JSON.parse(shown.stdout) as Record<string, { value: string }>).map(([key, entry]) => [key, entry.value]),
         );
         expect(JSON.parse(values["telegram-ecosystem:bots"] as string)).toEqual([
-            { name: "mpcabinet-picture-bot", schema: "mpcabinet", token: "123456789:PREVIEW-placeholder-not-a-token" },
+            { name: "mpcabinet-picture-bot", schema: "mpcabinet", buildContext: "bot", token: "123456789:PREVIEW-placeholder-not-a-token" },
         ]);
         expect(values["telegram-ecosystem:sshPrivateKey"]).toBeUndefined();
         // The program's config check accepts the placeholders, so the preview runs.
