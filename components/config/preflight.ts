@@ -75,7 +75,17 @@ function isOperatorKey(config: StackConfig, key: SshPublicKey): boolean {
 /** The keys the command provider offers, in its order: privateKey first, then every agent key. */
 function keySelection(facts: PreflightFacts): { problems: string[]; dockerIdentity?: DockerIdentity } {
     const { config, connectionKey, agent } = facts;
-    const agentKeys = typeof agent === "object" ? agent.keys : [];
+    if (typeof agent === "string") {
+        // The command provider dials SSH_AUTH_SOCK whenever it is set, before any key is tried.
+        return {
+            problems: [
+                `SSH_AUTH_SOCK is set, but its ssh-agent does not answer (${agent}), and the command ` +
+                    "provider then fails every step, even with sshPrivateKey: start the agent again " +
+                    '(eval "$(ssh-agent)" && ssh-add <key file>) or unset SSH_AUTH_SOCK',
+            ],
+        };
+    }
+    const agentKeys = agent?.keys ?? [];
     if (connectionKey !== undefined) {
         if (!connectionKey.encrypted) return { problems: [], dockerIdentity: { kind: "private-key" } };
         // OpenSSH (the Docker provider's ssh) cannot ask for the passphrase: it takes the key from the agent.
@@ -86,7 +96,7 @@ function keySelection(facts: PreflightFacts): { problems: string[]; dockerIdenti
                   problems: [
                       `sshPrivateKey (${describeKey(connectionKey.publicKey)}) has a passphrase, so the ` +
                           "Docker provider's ssh needs it in ssh-agent, which " +
-                          (typeof agent === "object" ? "does not hold it" : "is not running") +
+                          (agent === undefined ? "is not running" : "does not hold it") +
                           ": ssh-add <key file> (with SSH_AUTH_SOCK set for pulumi)",
                   ],
               };
@@ -98,9 +108,6 @@ function keySelection(facts: PreflightFacts): { problems: string[]; dockerIdenti
                     "eval \"$(ssh-agent)\" && ssh-add ~/.ssh/id_ed25519, or pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519",
             ],
         };
-    }
-    if (typeof agent === "string") {
-        return { problems: [`ssh-agent at SSH_AUTH_SOCK cannot be asked for its keys (${agent}): start it again and ssh-add your key`] };
     }
     if (config.operatorKeys.length === 0) {
         return {

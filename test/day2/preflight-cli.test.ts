@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SSHD_MAX_AUTH_TRIES } from "../../components/config/ssh-keys";
+import { runCommand } from "../helpers/command-provider-client";
 import { freePort } from "../helpers/loopback-port";
 import { cliSandbox, type CliSandbox } from "../helpers/pulumi-cli";
 import { startAgent, type PrivateAgent } from "../helpers/ssh-agent";
@@ -93,7 +94,24 @@ describe("npm run preflight", () => {
         }
     });
 
-    it("stops on a host key other than the pinned one", () => {
+    it("stops on a stale SSH_AUTH_SOCK, which fails every step of the command provider", async () => {
+        const gone = join(keysDir, "gone.sock");
+        const client = await runCommand(
+            { host: "127.0.0.1", port: sshd.port, hostKey: sshd.hostKeyPub, privateKeyFile: sshd.clientKeyPath, agentSocket: gone },
+            "echo ok",
+        );
+        expect(client.stderr).toContain(`dial unix ${gone}`);
+        pulumi("config set --secret sshPrivateKey", readFileSync(sshd.clientKeyPath, "utf8"));
+        try {
+            const { code, out } = preflight({ SSH_AUTH_SOCK: gone });
+            expect(out).toContain("SSH_AUTH_SOCK is set, but its ssh-agent does not answer");
+            expect(code).toBe(1);
+        } finally {
+            pulumi("config rm sshPrivateKey");
+        }
+    });
+
+        it("stops on a host key other than the pinned one", () => {
         agent.add(sshd.clientKeyPath);
         const impostor = generateKey(keysDir, "impostor", { type: "ed25519" }).publicLine.split(" ").slice(0, 2).join(" ");
         pulumi(`config set hostKey '${impostor}'`);

@@ -60,7 +60,16 @@ describe("which key the clients offer", () => {
         expect(loaded).toEqual({ problems: [], dockerIdentity: { kind: "agent-key", publicKey: key(mine) } });
     });
 
-    it("asks for a key when there is neither sshPrivateKey nor an agent", () => {
+    it("stops on an SSH_AUTH_SOCK whose agent does not answer, even with sshPrivateKey", () => {
+        const { problems } = preflight(
+            facts({ agent: "connect ENOENT /tmp/gone.sock", connectionKey: { publicKey: key(mine), encrypted: false } }),
+        );
+        expect(problems).toEqual([
+            expect.stringMatching(/^SSH_AUTH_SOCK is set, but its ssh-agent does not answer \(connect ENOENT \/tmp\/gone\.sock\), and the command provider then fails every step/),
+        ]);
+    });
+
+        it("asks for a key when there is neither sshPrivateKey nor an agent", () => {
         const { agent: _none, ...withoutAgent } = facts();
         expect(preflight(withoutAgent).problems).toEqual([expect.stringMatching(/^no SSH key: neither sshPrivateKey nor ssh-agent/)]);
     });
