@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ case "$*" in
     *" config -q") ;;
     *" config --services") echo bot ;;
     *" ps -q"*) echo id-bot ;;
-    *" up -d"*) while [[ ! -e '${release}' ]]; do sleep 0.1; done ;;
+    *" up -d"*) for _ in $(seq 600); do [[ -e '${release}' ]] && break; sleep 0.1; done ;;
     "inspect --format {{.Name}} {{.Id}} {{.State.StartedAt}} id-bot") echo "/bot id-bot 2026-01-01T00:00:00Z" ;;
     "inspect --format {{.State.Status}} id-bot") echo running ;;
     "inspect --format {{json .State.Health}} id-bot") echo null ;;
@@ -37,10 +37,17 @@ esac
 
 describe("the deploy's compose up and the health monitor", () => {
     let sandbox: OpsSandbox;
+    const started: ChildProcess[] = [];
     beforeEach(() => {
         sandbox = new OpsSandbox();
     });
-    afterEach(() => sandbox.cleanup());
+    afterEach(() => {
+        // Also after a failure: no compose-up (or its fake docker) outlives the test.
+        for (const child of started.splice(0)) {
+            if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        }
+        sandbox.cleanup();
+    });
 
     /** compose-up.sh as the plan renders it, with the lock moved into the sandbox. */
     function composeUp(waitSeconds: number) {
@@ -61,7 +68,9 @@ describe("the deploy's compose up and the health monitor", () => {
         const child = spawn("bash", ["-c", script], {
             env: { PATH: `${path.join(sandbox.root, "compose-bin")}:/usr/bin:/bin` },
             stdio: ["ignore", "pipe", "pipe"],
+            detached: true, // its own process group, killed whole in afterEach
         });
+        started.push(child);
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
