@@ -175,7 +175,7 @@ async function runAll(): Promise<number> {
     if (!only) {
         writeResults(resultsPath, rows, { withVps, loadAverageAtStart });
         writeReadmeSection(root);
-        console.log("bench/results.json and the README's table written");
+        console.log("bench/results.json and the table in docs/benchmarks.md written");
     } else {
         const subsetPath = join(cacheDir, "results-subset.json");
         writeResults(subsetPath, rows, { withVps, loadAverageAtStart, only });

@@ -32,19 +32,19 @@ export function renderBenchSection(results: Results): string {
     ].join("\n");
 }
 
-/** The section as it stands in README.md, markers included; throws when a marker is missing. */
+/** The section as it stands in docs/benchmarks.md, markers included; throws when a marker is missing. */
 export function readmeSection(readme: string): string {
     const begin = readme.indexOf(BEGIN);
     const end = readme.indexOf(END);
     if (begin < 0 || end < begin) {
-        throw new Error(`README.md lacks the bench markers ${BEGIN} ... ${END}`);
+        throw new Error(`docs/benchmarks.md lacks the bench markers ${BEGIN} ... ${END}`);
     }
     return readme.slice(begin, end + END.length);
 }
 
-/** Rewrites the README's section from bench/results.json. */
+/** Rewrites the benchmark table in docs/benchmarks.md from bench/results.json. */
 export function writeReadmeSection(root: string): void {
-    const readmePath = join(root, "README.md");
+    const readmePath = join(root, "docs", "benchmarks.md");
     const readme = readFileSync(readmePath, "utf8");
     const resultsPath = join(root, "bench", "results.json");
     const results = JSON.parse(readFileSync(resultsPath, "utf8")) as Results;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what the tests and the sandbox need on a fresh Debian 12 machine (run as root):
-# Debian packages and the npm workspaces. Safe to run again.
+# Installs what the tests and the sandbox need on a fresh Debian machine (run as root): Node.js
+# when the distribution's is new enough, Debian packages and the npm workspaces. Safe to run again.
 #   --fast-tests  only what the typecheck, the unit tests and the bot's tests need (no test VPS):
 #                 the deploy workflow's `test` job
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+bash scripts/require-node.sh
 
 fast_test_packages=(
     # template linting and ssh tests

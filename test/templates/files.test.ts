@@ -6,6 +6,7 @@ import { planProvisioning } from "../../components/plan/plan";
 import type { Step } from "../../components/plan/step";
 import { renderDaemonJson } from "../../components/plan/steps/docker-steps";
 import { renderSshdDropIn } from "../../components/plan/steps/bootstrap-steps";
+import { MIN_RSA_BITS, SSHD_MAX_AUTH_TRIES } from "../../components/config/ssh-keys";
 import { hostExposures } from "../helpers/compose-exposure";
 import { BOT, runtimeFor, stackConfig, twoBotConfig } from "../helpers/stack-fixtures";
 import { expectGolden } from "../helpers/golden";
@@ -186,7 +187,8 @@ describe("sshd drop-in", () => {
             "passwordauthentication no",
             "kbdinteractiveauthentication no",
             "permitrootlogin without-password",
-            "maxauthtries 3",
+            `maxauthtries ${SSHD_MAX_AUTH_TRIES}`,
+            `requiredrsasize ${MIN_RSA_BITS}`,
             "x11forwarding no",
             "allowtcpforwarding no",
             "loglevel VERBOSE",
@@ -196,6 +198,33 @@ describe("sshd drop-in", () => {
             expect(effective.split("\n"), line).toContain(line);
         }
         expect(effective).toMatch(/^subsystem sftp /m);
+    });
+
+    it("keeps passwords off for outside addresses despite a `Match Address` block from cloud-init", () => {
+        const cloudInit = "Match Address *,!127.0.0.1\n    PasswordAuthentication yes\n    KbdInteractiveAuthentication yes\n";
+        const file = sshdConfig(
+            dropInDir({ "00-hardening.conf": stdinOf("sshd-hardening"), "50-cloud-init.conf": cloudInit }),
+        );
+        expect(run("/usr/sbin/sshd", ["-t", "-f", file]).status).toBe(0);
+        // Plain `sshd -T` ignores Match blocks; -C evaluates them for a connection from outside.
+        const outside = run("/usr/sbin/sshd", [
+            "-T", "-f", file, "-C", "user=root,host=internet.example,addr=198.51.100.7,lport=22",
+        ]).stdout.split("\n");
+        for (const line of [
+            "passwordauthentication no",
+            "kbdinteractiveauthentication no",
+            "authenticationmethods publickey",
+            "permitrootlogin without-password",
+        ]) {
+            expect(outside, line).toContain(line);
+        }
+        // Without the drop-in the same file turns passwords on for that connection: the check can fail.
+        const unguarded = sshdConfig(dropInDir({ "50-cloud-init.conf": cloudInit }));
+        expect(
+            run("/usr/sbin/sshd", [
+                "-T", "-f", unguarded, "-C", "user=root,host=internet.example,addr=198.51.100.7,lport=22",
+            ]).stdout.split("\n"),
+        ).toContain("passwordauthentication yes");
     });
 
     it("puts extra options first, and an invalid one makes `sshd -t` fail (the e2e rollback case)", () => {
