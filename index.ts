@@ -19,12 +19,17 @@ const bootstrap = new Bootstrap("host", { config, connection });
 const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [bootstrap] });
 
 const dockerProvider = remoteDockerProvider("vps-docker", config, target);
-const images = config.bots.map((bot) => {
-    const args = { bot, provider: dockerProvider, projectDir: __dirname };
-    return new BotImage(bot.name, args, { dependsOn: [engine] });
-});
+// A bot with `image` set (a rollback to an image kept on the host) is not built.
+const images = new Map(
+    config.bots
+        .filter((bot) => bot.image === undefined)
+        .map((bot) => {
+            const args = { bot, provider: dockerProvider, projectDir: __dirname };
+            return [bot.name, new BotImage(bot.name, args, { dependsOn: [engine] })] as const;
+        }),
+);
 const imageIds = Object.fromEntries(
-    config.bots.map((bot, index) => [bot.name, images[index]!.imageId]),
+    config.bots.map((bot) => [bot.name, bot.image ?? images.get(bot.name)!.imageId]),
 );
 
 const stack = new ComposeStack(
@@ -37,7 +42,7 @@ const stack = new ComposeStack(
         botImages: imageIds,
         ...(secrets.offsiteKeys === undefined ? {} : { offsiteKeys: secrets.offsiteKeys }),
     },
-    { dependsOn: [engine, ...images] },
+    { dependsOn: [engine, ...images.values()] },
 );
 
 const where = targetOutputs(config, target);

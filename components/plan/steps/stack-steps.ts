@@ -9,7 +9,9 @@ export const COMPOSE_PROJECT = "telegram-ecosystem";
 export const BOT_UID_GID = "10001:10001";
 export const HEALTH_TIMEOUT_SECONDS = 300;
 
-export const mediaDir = (bot: BotConfig) => `/var/lib/telegram-media/${bot.name}`;
+/** Each bot's media dir, mounted at the same path in the bot and the Bot API server. */
+export const MEDIA_ROOT = "/var/lib/telegram-media";
+export const mediaDir = (bot: { readonly name: string }) => `${MEDIA_ROOT}/${bot.name}`;
 
 /** docker-compose.yml; YAML scalars from values go through JSON.stringify (valid YAML). */
 export function renderComposeFile(config: StackConfig, runtime: RuntimeValues): string {
