@@ -163,7 +163,12 @@ const memorySchema = strict(
             1,
             1_048_576,
         ),
-        lowChecks: wholeNumber("monitor.memory.lowChecks", MONITOR_DEFAULTS.memory.lowChecks, 1, 100),
+        lowChecks: wholeNumber(
+            "monitor.memory.lowChecks",
+            MONITOR_DEFAULTS.memory.lowChecks,
+            1,
+            100,
+        ),
     },
     `${SET_PATH} monitor.memory.minAvailableMb 200`,
 );
@@ -190,7 +195,9 @@ const monitorSchema = strict(
             .string()
             .max(2048, { error: `must be at most 2048 characters: ${HEARTBEAT_FIX}` })
             .regex(/^https?:\/\/[^\s"\\]+$/, {
-                error: `must be an http(s) URL without spaces, quotes or backslashes: ${HEARTBEAT_FIX}`,
+                error:
+                    "must be an http(s) URL without spaces, quotes or backslashes: " +
+                    HEARTBEAT_FIX,
             })
             .optional(),
     },

@@ -242,7 +242,8 @@ export function monitorEnv(
     const heartbeat = input.monitor.heartbeatUrl;
     const alerts = alertSettings(input, botTokens);
     if (alerts === undefined && heartbeat === undefined) return undefined;
-    return envLines({ ...alerts, ...(heartbeat === undefined ? {} : { HEARTBEAT_URL: heartbeat }) });
+    const ping: Record<string, string> = heartbeat === undefined ? {} : { HEARTBEAT_URL: heartbeat };
+    return envLines({ ...alerts, ...ping });
 }
 
 function alertSettings(

@@ -89,7 +89,9 @@ export function parseCommandLine(
     const commandToken = tokens.find((token) => token.kind === "positional");
     const end = commandToken?.index ?? argv.length;
     const leading = strictParse(argv.slice(0, end), { ...GLOBAL_OPTIONS, help: HELP });
-    if ((leading.values as OptionValues).help === true) return { kind: "help", text: generalUsage(commands) };
+    if ((leading.values as OptionValues).help === true) {
+        return { kind: "help", text: generalUsage(commands) };
+    }
     if (commandToken === undefined || commandToken.kind !== "positional") {
         throw new UsageError("missing command");
     }
@@ -110,14 +112,18 @@ export function parseCommandLine(
         return { kind: "run", global, command, params: command.parse({}, rest) };
     }
     const parsed = strictParse(rest, { ...GLOBAL_OPTIONS, ...command.options, help: HELP });
-    if ((parsed.values as OptionValues).help === true) return { kind: "help", text: commandUsage(command) };
+    if ((parsed.values as OptionValues).help === true) {
+        return { kind: "help", text: commandUsage(command) };
+    }
     globalsFrom(parsed.values, global);
-    return { kind: "run", global, command, params: command.parse(parsed.values, parsed.positionals) };
+    const params = command.parse(parsed.values, parsed.positionals);
+    return { kind: "run", global, command, params };
 }
 
 const PROGRAM = "npm run ops --";
 
-export const EXIT_STATUS = `Exit status: the remote command's; 1 when ops itself fails (config, connection,
+export const EXIT_STATUS = `\
+Exit status: the remote command's; 1 when ops itself fails (config, connection,
 host key) or \`check\` finds a failing item; 2 on a usage error; 3 when the host lacks the
 stack dir or a script ops runs there (deploy with \`pulumi up\` first).`;
 
@@ -128,11 +134,11 @@ function optionLabel(name: string, spec: OptionSpec): string {
 }
 
 function optionTable(options: Readonly<Record<string, OptionSpec>>): string {
-    const rows = Object.entries(options).map(([name, spec]) => [optionLabel(name, spec), spec]);
-    const width = Math.max(...rows.map(([label]) => (label as string).length)) + 2;
-    return rows
-        .map(([label, spec]) => `  ${(label as string).padEnd(width)}${(spec as OptionSpec).description}`)
-        .join("\n");
+    const rows = Object.entries(options).map(
+        ([name, spec]) => [optionLabel(name, spec), spec.description] as const,
+    );
+    const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+    return rows.map(([label, description]) => `  ${label.padEnd(width)}${description}`).join("\n");
 }
 
 /** "logs [service] [--follow] [--since <when>]": the command as the command list shows it. */
@@ -181,7 +187,8 @@ export function commandUsage(command: AnyCommand): string {
     const options = command.options ?? {};
     const hasOptions = Object.keys(options).length > 0;
     const own = hasOptions ? `\nOptions:\n${optionTable(options)}\n` : "";
-    return `Usage: ${PROGRAM} [global options] ${command.name}${args}${hasOptions ? " [options]" : ""}
+    const more = hasOptions ? " [options]" : "";
+    return `Usage: ${PROGRAM} [global options] ${command.name}${args}${more}
 
 ${command.summary.join("\n")}
 ${own}

@@ -117,7 +117,9 @@ const psql = defineCommand({
         "error); the arguments go to psql (its own help: psql -- --help)",
     ],
     passThrough: true,
-    parse: (_values, positionals) => ({ args: positionals[0] === "--" ? positionals.slice(1) : [...positionals] }),
+    parse: (_values, positionals) => ({
+        args: positionals[0] === "--" ? positionals.slice(1) : [...positionals],
+    }),
     run: (params, context) =>
         runOnHost(context, {
             text: psqlCommand(context.target.stackDir, context.terminal, params.args),
@@ -179,7 +181,8 @@ const backup = defineCommand({
         try {
             const status = await runRemote(client, backupCommand(stackDir), out);
             if (status !== 0 || !params.download) return status;
-            return await downloadNewestBackup(client, stackDir, resolve(params.output ?? "backups"));
+            const outputDir = resolve(params.output ?? "backups");
+            return await downloadNewestBackup(client, stackDir, outputDir);
         } finally {
             client.end();
         }

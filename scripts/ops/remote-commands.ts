@@ -136,7 +136,7 @@ export function backupCommand(stackDir: string): string {
     return inStackDir(stackDir, `${requireScript(script)}\nexec ${shellQuote(script)}`);
 }
 
-/** ops asked for confirmation itself (or got --yes), so the host script is told not to ask again. */
+/** ops asked for confirmation itself (or got --yes): the host script is told not to ask again. */
 export function restoreCommand(stackDir: string, file: string): string {
     const script = hostScript(stackDir, "restore-postgres.sh");
     return inStackDir(

@@ -52,7 +52,7 @@ record_bot() {
     if [[ ! -f "$KEPT_DIR/$bot" || "$(cat "$KEPT_DIR/$bot")" != "$wanted" ]]; then
         printf '%s\n' "$wanted" >"$KEPT_DIR/.$bot.tmp"
         mv -f -- "$KEPT_DIR/.$bot.tmp" "$KEPT_DIR/$bot"
-        echo "==> $bot runs $(short "$id"); rollback image: ${previous:+$(short "$previous")}${previous:-none yet}"
+        echo "==> $bot runs $(short "$id"); rollback image: $(short "${previous:-none yet}")"
         changed=true
     fi
     keep["$id"]=1

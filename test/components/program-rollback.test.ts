@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installMocks, settle, valueOf, type RecordedResource } from "../helpers/pulumi-mocks";
 import { BOT, fakePublicKey } from "../helpers/stack-fixtures";
@@ -52,6 +53,6 @@ describe("the program with bots[N].image (a rollback)", () => {
         expect(String(compose?.inputs.stdin)).toContain(`image: "${KEPT}"`);
         const prune = resources.find((r) => r.name === "stack-prune-images");
         expect(prune?.inputs.stdin).toBe(`${BOT} ${KEPT}\n`);
-        expect(await valueOf(program.botImageIds)).toEqual({ [BOT]: KEPT });
+        expect(await valueOf(program.botImageIds as pulumi.Output<unknown>)).toEqual({ [BOT]: KEPT });
     });
 });

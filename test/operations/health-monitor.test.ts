@@ -43,6 +43,8 @@ describe("health-monitor.sh with a fake docker and a loopback Bot API", () => {
         expect(api.messages).toEqual([]);
         expect(result.stderr).toContain("checked 3 services");
         expect(result.stderr).toContain("0 problem(s)");
+        const last = readFileSync(path.join(sandbox.healthState, "last-check"), "utf8");
+        expect(last).toMatch(/^\d{10} 0 0\n$/);
     });
 
     it("restarts exactly the stopped service, alerts once and sends one recovery", async () => {

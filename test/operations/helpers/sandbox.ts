@@ -84,7 +84,12 @@ export class OpsSandbox {
             chmodSync(path.join(this.binDir, name), 0o755);
         }
         for (const service of SERVICES) this.setService(service, "running healthy");
-        this.setFilesystem({ sizeMb: 20_000, availMb: 12_000, inodes: 1_000_000, freeInodes: 900_000 });
+        this.setFilesystem({
+            sizeMb: 20_000,
+            availMb: 12_000,
+            inodes: 1_000_000,
+            freeInodes: 900_000,
+        });
         this.setMemory({ totalMb: 1_967, availableMb: 900 });
         this.setOomKills(0);
         writeFileSync(this.procFile("sys/kernel/random/boot_id"), "boot-1\n");
@@ -131,7 +136,12 @@ export class OpsSandbox {
     }
 
     /** What the fake `df` reports for every path (one filesystem, mounted at /). */
-    setFilesystem(fs: { sizeMb: number; availMb: number; inodes: number; freeInodes: number }): void {
+    setFilesystem(fs: {
+        sizeMb: number;
+        availMb: number;
+        inodes: number;
+        freeInodes: number;
+    }): void {
         const line = `${fs.sizeMb} ${fs.availMb} ${fs.inodes} ${fs.freeInodes} /`;
         writeFileSync(path.join(this.root, "df"), `${line}\n`);
     }
@@ -143,7 +153,12 @@ export class OpsSandbox {
     }
 
     /** /proc/meminfo as the kernel writes it (kB). */
-    setMemory(memory: { totalMb: number; availableMb: number; swapTotalMb?: number; swapFreeMb?: number }): void {
+    setMemory(memory: {
+        totalMb: number;
+        availableMb: number;
+        swapTotalMb?: number;
+        swapFreeMb?: number;
+    }): void {
         const kb = (mb: number) => String(mb * 1024).padStart(8);
         const swapTotal = memory.swapTotalMb ?? 2048;
         writeFileSync(

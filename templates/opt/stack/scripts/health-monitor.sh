@@ -256,11 +256,13 @@ check_disk() {
         fi
         # Some filesystems (btrfs) have no fixed inode count and report 0.
         if ((itotal > 0 && iavail * 100 < itotal * INODES_MIN_FREE_PERCENT)); then
-            inodes+="${inodes:+; }$target has $iavail of $itotal inodes free ($((iavail * 100 / itotal))%)"
+            inodes+="${inodes:+; }$target has $iavail of $itotal inodes free"
+            inodes+=" ($((iavail * 100 / itotal))%)"
         fi
     done < <(filesystems)
     if [[ -n "$space" ]]; then
-        report_problem disk "$space (alert under $DISK_MIN_FREE_PERCENT%); see: npm run ops -- status"
+        space+=" (alert under $DISK_MIN_FREE_PERCENT%); see: npm run ops -- status"
+        report_problem disk "$space"
     else
         close_incident disk
     fi
@@ -293,7 +295,8 @@ check_memory() {
     count=$((count + 1))
     printf '%s\n' "$count" >"$low_file"
     if ((count < MEMORY_LOW_CHECKS)); then
-        log "memory is low: $available MB available (check $count of $MEMORY_LOW_CHECKS before alerting)"
+        log "memory is low: $available MB available" \
+            "(check $count of $MEMORY_LOW_CHECKS before alerting)"
         return 0
     fi
     swap_total="$(meminfo_mb SwapTotal || echo 0)"
@@ -370,6 +373,8 @@ main() {
     check_oom
     log "checked $count services, $BACKUP_UNIT, disk, memory and OOM kills:" \
         "$problems problem(s), $failures failed repair(s)"
+    # For `ops check`: when the last check ran and what it found.
+    printf '%s %s %s\n' "$(date +%s)" "$problems" "$failures" >"$STATE_DIR/last-check"
     [[ "$failures" -eq 0 ]] || return 1
     ping_heartbeat
 }

@@ -139,23 +139,25 @@ check_timer() {
     result="$(systemctl show -P Result "$service")"
     last="$(systemctl show -P LastTriggerUSec "$timer")"
     next="$(systemctl show -P NextElapseUSecRealtime "$timer")"
-    DETAIL="$timer active; last run: ${last:-never} (${result:-unknown}); next: ${next:-n/a}"
+    DETAIL="$timer active; last run: ${last:-never} (${result:-unknown})"
+    # Monotonic timers (every N seconds) have no calendar time for the next run.
+    if [[ -n "$next" && "$next" != n/a ]]; then DETAIL+="; next: $next"; fi
     [[ "$result" == success ]]
 }
 
+# The monitor writes "<time> <problems> <failed repairs>" at the end of every check.
 check_health_monitor() {
-    local last age limit=$((3 * MONITOR_INTERVAL_SECONDS)) incidents
+    local time problems failures age limit=$((3 * MONITOR_INTERVAL_SECONDS)) incidents
     FIX="systemctl enable --now $HEALTH_TIMER; journalctl -u telegram-health.service -n 50"
-    last="$(systemctl show --timestamp=unix -P LastTriggerUSec "$HEALTH_TIMER" 2>/dev/null)"
-    if [[ "$last" != @* ]]; then
+    if ! read -r time problems failures 2>/dev/null <"$HEALTH_STATE_DIR/last-check"; then
         DETAIL="the health monitor has not run yet"
         return 1
     fi
-    age=$(($(date +%s) - ${last#@}))
+    age=$(($(date +%s) - time))
     incidents="$(find "$HEALTH_STATE_DIR" -maxdepth 1 -name 'incident.*' -printf '%f ' \
         2>/dev/null)"
-    DETAIL="last check ${age} s ago (every $MONITOR_INTERVAL_SECONDS s); open incidents:"
-    DETAIL+=" ${incidents:-none}"
+    DETAIL="last check ${age} s ago (every $MONITOR_INTERVAL_SECONDS s): $problems problem(s),"
+    DETAIL+=" $failures failed repair(s); open incidents: ${incidents:-none}"
     ((age <= limit))
 }
 
@@ -324,8 +326,8 @@ check_analytics_writes() {
     local output newest
     FIX="npm run ops -- logs postgres; check that the database accepts writes (disk space,"
     FIX+=" SHOW default_transaction_read_only)"
-    if ! output="$(compose exec -T postgres psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 \
-            -qAt 2>&1 <<'SQL'
+    if ! output="$(compose exec -T postgres \
+        psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -qAt 2>&1 <<'SQL'
 BEGIN;
 INSERT INTO shared.users (telegram_id, first_name) VALUES (-1, 'production check')
     ON CONFLICT (telegram_id) DO NOTHING;
