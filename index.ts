@@ -60,6 +60,7 @@ export const backupSchedule = operations.backupSchedule;
 export const backupFolder = operations.backupFolder;
 export const backupRetentionDays = operations.backupRetentionDays;
 export const monitorInterval = operations.monitorInterval;
+export const monitorHeartbeat = operations.monitorHeartbeat;
 export const nextSteps = where.sshCommand.apply((ssh) => [
     `Check the stack: ${ssh} 'cd ${config.stackDir} && docker compose ps'`,
     `Follow a bot's log: ${ssh} 'cd ${config.stackDir} && docker compose logs -f --tail 100 <bot>'`,

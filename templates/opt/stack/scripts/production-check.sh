@@ -161,8 +161,10 @@ check_health_monitor() {
     ((age <= limit))
 }
 
+# A health check still "starting" (a container just created) is reported, not failed: Docker
+# turns it into healthy or unhealthy within the check's retries.
 check_services() {
-    local services service id state bad=""
+    local services service id state bad="" starting=""
     FIX="npm run ops -- logs <service>; the monitor repairs within one interval"
     if ! services="$(compose config --services 2>&1)"; then
         DETAIL="docker compose config failed: ${services//$'\n'/ }"
@@ -176,13 +178,22 @@ check_services() {
         fi
         state="$(docker inspect --format \
             '{{.State.Status}}{{if .State.Health}}/{{.State.Health.Status}}{{end}}' "$id")"
-        [[ "$state" == running || "$state" == running/healthy ]] || bad+=" $service:$state"
+        case "$state" in
+            running | running/healthy) ;;
+            running/starting) starting+=" $service" ;;
+            *) bad+=" $service:$state" ;;
+        esac
     done
     if [[ -n "$bad" ]]; then
         DETAIL="not healthy:$bad"
         return 1
     fi
-    DETAIL="$(wc -w <<<"$services") services running and healthy"
+    DETAIL="$(wc -w <<<"$services") services running"
+    if [[ -n "$starting" ]]; then
+        DETAIL+="; health check still starting:$starting"
+    else
+        DETAIL+=" and healthy"
+    fi
 }
 
 check_log_rotation() {
