@@ -24,7 +24,7 @@ const images = new Map(
     config.bots
         .filter((bot) => bot.image === undefined)
         .map((bot) => {
-            const args = { bot, provider: dockerProvider, projectDir: __dirname };
+            const args = { bot, provider: dockerProvider };
             return [bot.name, new BotImage(bot.name, args, { dependsOn: [engine] })] as const;
         }),
 );

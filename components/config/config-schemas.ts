@@ -68,6 +68,18 @@ export function text(fix: string) {
         .min(1, { error: `must not be empty: ${fix}` });
 }
 
+/**
+ * A one-line string value that `pulumi config set --path` may have stored as a JSON boolean or
+ * number (`... env.FLAG true` stores `true`, `... 300` stores `300`): read back as its text.
+ */
+function scalarText(pattern: RegExp, message: string) {
+    return z
+        .union([z.string(), z.number().transform(String), z.boolean().transform(String)], {
+            error: message,
+        })
+        .pipe(z.string().regex(pattern, { error: message }));
+}
+
 export function object<T extends z.ZodRawShape>(shape: T, fix: string) {
     return z.strictObject(shape, {
         error: (issue) =>
@@ -84,9 +96,7 @@ export const sshdSchema = object(
         extraOptions: z
             .record(
                 z.string(),
-                z.string().regex(/^[^\n\r#]+$/, {
-                    error: "sshd option values must be one line without '#'",
-                }),
+                scalarText(/^[^\n\r#]+$/, "sshd option values must be one line without '#'"),
             )
             .superRefine(
                 checkKeys(
@@ -258,9 +268,10 @@ export function botSchema(requireSecrets: boolean) {
             env: z
                 .record(
                     z.string(),
-                    z.string().regex(ENV_VALUE, {
-                        error: "env values must be one line without quotes, $, ` or backslashes",
-                    }),
+                    scalarText(
+                        ENV_VALUE,
+                        "env values must be one line without quotes, $, ` or backslashes",
+                    ),
                 )
                 .superRefine(
                     checkKeys(

@@ -21,7 +21,7 @@ import {
     type OffsiteKeys,
     type OperationsConfig,
 } from "./operations-config";
-import { timewebConfigSchema } from "../timeweb/config";
+import { parseTimewebConfig, timewebConfigSchema, type TimewebConfig } from "../timeweb/config";
 
 /**
  * The stack configuration: one zod schema over the same keys as the Pulumi stack config
@@ -239,6 +239,14 @@ function withTimewebDefaults(raw: unknown): unknown {
     const first = Array.isArray(operatorKeys) ? operatorKeys[0] : undefined;
     if (typeof first !== "string") return raw;
     return { ...(raw as object), timeweb: { ...timeweb, sshPublicKey: first } };
+}
+
+/**
+ * Only the `timeweb` block, with the defaults the program applies (the first operator key as the
+ * server's key). For tools that need no more than that, e.g. `npm run timeweb -- plan`.
+ */
+export function parseTimewebBlock(raw: unknown): TimewebConfig {
+    return parseTimewebConfig(rawTarget(withTimewebDefaults(raw)).timeweb);
 }
 
 /**

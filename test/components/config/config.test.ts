@@ -203,6 +203,26 @@ describe("parseStackConfig", () => {
         expect(text).not.toContain("SECRET");
     });
 
+    it("reads back env and sshd values that `config set --path` stored as booleans or numbers", () => {
+        const config = parseStackConfig(
+            rawConfig({
+                bots: [{ name: BOT, schema: "m", env: { TELEGRAM_LOGOUT_FROM_CLOUD: true, WORKERS: 4 } }],
+                sshd: { extraOptions: { ClientAliveInterval: 300, AllowTcpForwarding: false } },
+            }),
+        );
+        expect(config.bots[0]?.env).toEqual({ TELEGRAM_LOGOUT_FROM_CLOUD: "true", WORKERS: "4" });
+        expect(config.sshd.extraOptions).toEqual({
+            ClientAliveInterval: "300",
+            AllowTcpForwarding: "false",
+        });
+    });
+
+    it("still refuses env values that are neither text, number nor boolean", () => {
+        expect(
+            problems(rawConfig({ bots: [{ name: BOT, schema: "m", env: { LIST: ["a"] } }] })),
+        ).toEqual(["bots[0].env.LIST: env values must be one line without quotes, $, ` or backslashes"]);
+    });
+
     it("accepts the documented extension blocks (operations, timeweb) and a valid operator key", () => {
         const config = parseStackConfig(
             rawConfig({
