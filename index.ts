@@ -42,12 +42,17 @@ const bootstrap = new Bootstrap("host", { config, connection });
 const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [bootstrap] });
 
 const dockerProvider = remoteDockerProvider("vps-docker", config, gated);
-const images = config.bots.map((bot) => {
-    const args = { bot, provider: dockerProvider };
-    return new BotImage(bot.name, args, { dependsOn: [engine] });
-});
+// A bot with `image` set (a rollback to an image kept on the host) is not built.
+const images = new Map(
+    config.bots
+        .filter((bot) => bot.image === undefined)
+        .map((bot) => {
+            const args = { bot, provider: dockerProvider };
+            return [bot.name, new BotImage(bot.name, args, { dependsOn: [engine] })] as const;
+        }),
+);
 const imageIds = Object.fromEntries(
-    config.bots.map((bot, index) => [bot.name, images[index]!.imageId]),
+    config.bots.map((bot) => [bot.name, bot.image ?? images.get(bot.name)!.imageId]),
 );
 
 const stack = new ComposeStack(
@@ -60,7 +65,7 @@ const stack = new ComposeStack(
         botImages: imageIds,
         ...(secrets.offsiteKeys === undefined ? {} : { offsiteKeys: secrets.offsiteKeys }),
     },
-    { dependsOn: [engine, ...images] },
+    { dependsOn: [engine, ...images.values()] },
 );
 
 const where = targetOutputs(config, target);
@@ -78,6 +83,7 @@ export const backupSchedule = operations.backupSchedule;
 export const backupFolder = operations.backupFolder;
 export const backupRetentionDays = operations.backupRetentionDays;
 export const monitorInterval = operations.monitorInterval;
+export const monitorHeartbeat = operations.monitorHeartbeat;
 export const nextSteps = where.sshCommand.apply((ssh) => [
     `Check the stack: ${ssh} 'cd ${config.stackDir} && docker compose ps'`,
     `Follow a bot's log: ${ssh} 'cd ${config.stackDir} && docker compose logs -f --tail 100 <bot>'`,

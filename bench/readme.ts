@@ -15,7 +15,7 @@ export interface Results {
     rows: Row[];
 }
 
-/** The README's benchmark section (between the markers) for one run's results.json. */
+/** The benchmark section of docs/benchmarks.md (between the markers) for one run's results.json. */
 export function renderBenchSection(results: Results): string {
     const { cpus, cpuModel, node, loadAverageAtEnd } = results.machine;
     const vps = results.withVps ? "with" : "without";

@@ -276,6 +276,15 @@ export function botSchema(requireSecrets: boolean) {
                     error: `must be a directory relative to the project: ${fix("buildContext", "bot")}`,
                 })
                 .default("bot"),
+            /** Deploy this image (a rollback) instead of building buildContext. */
+            image: z
+                .string()
+                .regex(/^sha256:[0-9a-f]{64}$/, {
+                    error:
+                        "must be the id of an image kept on the host (`npm run ops -- status` " +
+                        `lists them): ${fix("image", "sha256:<64 hex digits>")}`,
+                })
+                .optional(),
             env: z
                 .record(
                     z.string(),

@@ -204,9 +204,18 @@ export function parseStack(
     problems.unshift(...target.first);
     problems.push(...target.last, ...connectionKeyProblems(input), ...portPlanProblems(input));
     if (!result.success || problems.length > 0) throw new StackConfigError(problems);
-    const { sshPrivateKey, sshPrivateKeyPassword, botApi, bots, backups, monitor, journald, ...rest } =
-        result.data;
-    const operations = splitOperationsSecrets({ backups, monitor, journald });
+    const {
+        sshPrivateKey,
+        sshPrivateKeyPassword,
+        botApi,
+        bots,
+        backups,
+        monitor,
+        journald,
+        images,
+        ...rest
+    } = result.data;
+    const operations = splitOperationsSecrets({ backups, monitor, journald, images });
     const { apiHash, ...botApiRest } = botApi;
     const tokens: Record<string, string> = {};
     const botConfigs = bots.map(({ token, ...bot }) => {

@@ -1,9 +1,10 @@
 import { z } from "zod";
 
 /**
- * Config blocks of the day-2 operations: `backups`, `monitor` and `journald` (keys of the Pulumi
- * stack config, set with `pulumi config set --path ...`). The S3 keys are secrets: they are checked
- * here and then split off by `splitOperationsSecrets`, so they never stay in the plain config.
+ * Config blocks of the day-2 operations: `backups`, `monitor`, `journald` and `images` (keys of
+ * the Pulumi stack config, set with `pulumi config set --path ...`). The S3 keys are secrets: they
+ * are checked here and then split off by `splitOperationsSecrets`, so they never stay in the plain
+ * config.
  */
 
 const SET_PATH = "pulumi config set --path";
@@ -131,6 +132,51 @@ const alertsSchema = strict(
     `${SET_PATH} monitor.alerts.chatId -- <admin chat id>`,
 );
 
+/** Defaults for a 2 GB VPS with a 10-30 GB disk. */
+export const MONITOR_DEFAULTS = {
+    disk: { minFreePercent: 10, minFreeInodesPercent: 10 },
+    memory: { minAvailableMb: 200, lowChecks: 3 },
+} as const;
+
+const diskSchema = strict(
+    {
+        minFreePercent: wholeNumber(
+            "monitor.disk.minFreePercent",
+            MONITOR_DEFAULTS.disk.minFreePercent,
+            1,
+            99,
+        ),
+        minFreeInodesPercent: wholeNumber(
+            "monitor.disk.minFreeInodesPercent",
+            MONITOR_DEFAULTS.disk.minFreeInodesPercent,
+            1,
+            99,
+        ),
+    },
+    `${SET_PATH} monitor.disk.minFreePercent 10`,
+);
+
+const memorySchema = strict(
+    {
+        minAvailableMb: wholeNumber(
+            "monitor.memory.minAvailableMb",
+            MONITOR_DEFAULTS.memory.minAvailableMb,
+            1,
+            1_048_576,
+        ),
+        lowChecks: wholeNumber(
+            "monitor.memory.lowChecks",
+            MONITOR_DEFAULTS.memory.lowChecks,
+            1,
+            100,
+        ),
+    },
+    `${SET_PATH} monitor.memory.minAvailableMb 200`,
+);
+
+const HEARTBEAT_FIX =
+    "pulumi config set --secret --path monitor.heartbeatUrl https://<ping service>/<check id>";
+
 const INTERVAL_FIX = `${SET_PATH} monitor.intervalMinutes 5`;
 const monitorSchema = strict(
     {
@@ -143,6 +189,18 @@ const monitorSchema = strict(
             })
             .default(5),
         alerts: alertsSchema.optional(),
+        disk: diskSchema.default(MONITOR_DEFAULTS.disk),
+        memory: memorySchema.default(MONITOR_DEFAULTS.memory),
+        /** Pinged after every successful check: an outside service alerts when pings stop. */
+        heartbeatUrl: z
+            .string()
+            .max(2048, { error: `must be at most 2048 characters: ${HEARTBEAT_FIX}` })
+            .regex(/^https?:\/\/[^\s"\\]+$/, {
+                error:
+                    "must be an http(s) URL without spaces, quotes or backslashes: " +
+                    HEARTBEAT_FIX,
+            })
+            .optional(),
     },
     `${SET_PATH} monitor.intervalMinutes 5`,
 );
@@ -165,11 +223,19 @@ const journaldSchema = strict(
     `${SET_PATH} journald.systemMaxUse 200M`,
 );
 
+const imagesSchema = strict(
+    {
+        buildCacheKeepMb: wholeNumber("images.buildCacheKeepMb", 512, 0, 102_400),
+    },
+    `${SET_PATH} images.buildCacheKeepMb 512`,
+);
+
 /** The schema fields to spread into the stack config schema. */
 export function operationsConfigShape(requireSecrets: boolean) {
     return {
         backups: backupsSchema(requireSecrets).default({ time: "03:00", retentionDays: 7 }),
-        monitor: monitorSchema.default({ intervalMinutes: 5 }),
+        monitor: monitorSchema.default({ intervalMinutes: 5, ...MONITOR_DEFAULTS }),
+        images: imagesSchema.default({ buildCacheKeepMb: 512 }),
         journald: journaldSchema.default({ systemMaxUse: "200M", systemKeepFree: "1G" }),
     };
 }
@@ -184,12 +250,14 @@ export type BackupsConfig = Omit<ParsedOperations["backups"], "s3"> & {
 };
 export type MonitorConfig = ParsedOperations["monitor"];
 export type JournaldConfig = ParsedOperations["journald"];
+export type ImagesConfig = ParsedOperations["images"];
 
 /** The non-secret operations config, as it sits in StackConfig. */
 export interface OperationsConfig {
     readonly backups: BackupsConfig;
     readonly monitor: MonitorConfig;
     readonly journald: JournaldConfig;
+    readonly images: ImagesConfig;
 }
 
 /** The S3 keys of the off-site copy, kept apart from the plain config. */

@@ -35,6 +35,8 @@ const PLACEHOLDERS: readonly [RegExp, (sandbox: CliSandbox) => string][] = [
     [/<admin chat id>/g, () => "-1001234567890"],
     [/<key>/g, () => FAKE.s3Key],
     [/<secret>/g, () => FAKE.s3Secret],
+    [/<your-check-uuid>/g, () => "0b5e7d2c-1111-4222-8333-444455556666"],
+    [/<previous id>/g, () => "5e".repeat(32)],
 ];
 
 interface Section {

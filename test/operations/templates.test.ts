@@ -48,7 +48,7 @@ describe("rendered operations files", () => {
     });
 
     it("the fakes used by these tests pass shellcheck too", () => {
-        const helpers = ["fake-docker.sh", "fake-systemctl.sh"];
+        const helpers = ["fake-docker.sh", "fake-systemctl.sh", "fake-df.sh"];
         const lint = spawnSync("shellcheck", helpers, {
             cwd: path.join(__dirname, "helpers"),
             encoding: "utf8",
@@ -125,6 +125,7 @@ describe("rendered operations files", () => {
             "0750 /opt/telegram-ecosystem/scripts/backup-postgres.sh",
             "0750 /opt/telegram-ecosystem/scripts/restore-postgres.sh",
             "0750 /opt/telegram-ecosystem/scripts/health-monitor.sh",
+            "0750 /opt/telegram-ecosystem/scripts/production-check.sh",
             "0644 /etc/systemd/system/telegram-backup.service",
             "0644 /etc/systemd/system/telegram-backup.timer",
             "0644 /etc/systemd/system/telegram-health.service",

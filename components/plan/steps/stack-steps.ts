@@ -10,7 +10,9 @@ export const COMPOSE_PROJECT = "telegram-ecosystem";
 export const BOT_UID_GID = "10001:10001";
 export const HEALTH_TIMEOUT_SECONDS = 300;
 
-export const mediaDir = (bot: BotConfig) => `/var/lib/telegram-media/${bot.name}`;
+/** Each bot's media dir, mounted at the same path in the bot and the Bot API server. */
+export const MEDIA_ROOT = "/var/lib/telegram-media";
+export const mediaDir = (bot: { readonly name: string }) => `${MEDIA_ROOT}/${bot.name}`;
 
 /** docker-compose.yml; YAML scalars from values go through JSON.stringify (valid YAML). */
 export function renderComposeFile(config: StackConfig, runtime: RuntimeValues): string {
@@ -64,7 +66,9 @@ export function renderBotEnv(config: StackConfig, runtime: RuntimeValues, bot: B
 }
 
 /** The health monitor's maintenance lock (operations-plan.ts), held by the deploy's compose up. */
-const MAINTENANCE_LOCK = `${HOST_PATHS.lockDir}/maintenance.lock`;
+// A function, not a constant: operations-plan.ts imports this module too, so HOST_PATHS is not
+// initialised yet while this module loads.
+const maintenanceLock = (): string => `${HOST_PATHS.lockDir}/maintenance.lock`;
 /** How long compose up waits for a running health check or restore to finish. */
 const MAINTENANCE_LOCK_WAIT_SECONDS = 600;
 
@@ -85,7 +89,7 @@ function composeUp(config: StackConfig, args: ComposeUpArgs): Step {
         services: args.services.join(" "),
         remove_orphans: args.removeOrphans ? "yes" : "no",
         timeout_seconds: String(HEALTH_TIMEOUT_SECONDS),
-        maintenance_lock: MAINTENANCE_LOCK,
+        maintenance_lock: maintenanceLock(),
         lock_wait_seconds: String(MAINTENANCE_LOCK_WAIT_SECONDS),
     });
     const { id, description } = args;

@@ -115,6 +115,10 @@ describe("parseStackConfig", () => {
             "bots[0].token: must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[N].token' <token>",
         ],
         [
+            { bots: [{ name: BOT, schema: "m", image: "telegram-ecosystem/bot:previous" }] },
+            "bots[0].image: must be the id of an image kept on the host (`npm run ops -- status` lists them): pulumi config set --path 'bots[N].image' sha256:<64 hex digits>",
+        ],
+        [
             { sshUser: "deploy" },
             "sshUser: only root is supported (the steps install packages and write /etc): pulumi config set sshUser root",
         ],

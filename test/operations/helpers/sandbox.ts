@@ -66,6 +66,8 @@ export class OpsSandbox {
             offsiteEnvFile: path.join(this.root, "etc", "backup-offsite.env"),
             alertEnvFile: path.join(this.root, "etc", "health-alerts.env"),
             lockDir: path.join(this.root, "lock"),
+            procDir: path.join(this.root, "proc"),
+            healthStateDir: this.healthState,
         };
         for (const dir of [this.binDir, this.systemdState, path.join(this.root, "etc")]) {
             mkdirSync(dir, { recursive: true });
@@ -73,12 +75,25 @@ export class OpsSandbox {
         for (const dir of ["services", "after", "ip", "log-config", "fail"]) {
             mkdirSync(path.join(this.dockerState, dir), { recursive: true });
         }
-        const fakes = [["docker", "fake-docker.sh"], ["systemctl", "fake-systemctl.sh"]];
+        const fakes = [
+            ["docker", "fake-docker.sh"],
+            ["systemctl", "fake-systemctl.sh"],
+            ["df", "fake-df.sh"],
+        ];
         for (const [name, file] of fakes) {
             copyFileSync(path.join(__dirname, file), path.join(this.binDir, name));
             chmodSync(path.join(this.binDir, name), 0o755);
         }
         for (const service of SERVICES) this.setService(service, "running healthy");
+        this.setFilesystem({
+            sizeMb: 20_000,
+            availMb: 12_000,
+            inodes: 1_000_000,
+            freeInodes: 900_000,
+        });
+        this.setMemory({ totalMb: 1_967, availableMb: 900 });
+        this.setOomKills(0);
+        writeFileSync(this.procFile("sys/kernel/random/boot_id"), "boot-1\n");
         this.render(raw);
     }
 
@@ -121,6 +136,55 @@ export class OpsSandbox {
         rmSync(path.join(this.dockerState, "fail", command), { force: true });
     }
 
+    /** What the fake `df` reports for every path (one filesystem, mounted at /). */
+    setFilesystem(fs: {
+        sizeMb: number;
+        availMb: number;
+        inodes: number;
+        freeInodes: number;
+    }): void {
+        const line = `${fs.sizeMb} ${fs.availMb} ${fs.inodes} ${fs.freeInodes} /`;
+        writeFileSync(path.join(this.root, "df"), `${line}\n`);
+    }
+
+    procFile(name: string): string {
+        const file = path.join(this.paths.procDir, name);
+        mkdirSync(path.dirname(file), { recursive: true });
+        return file;
+    }
+
+    /** /proc/meminfo as the kernel writes it (kB). */
+    setMemory(memory: {
+        totalMb: number;
+        availableMb: number;
+        swapTotalMb?: number;
+        swapFreeMb?: number;
+    }): void {
+        const kb = (mb: number) => String(mb * 1024).padStart(8);
+        const swapTotal = memory.swapTotalMb ?? 2048;
+        writeFileSync(
+            this.procFile("meminfo"),
+            `MemTotal:       ${kb(memory.totalMb)} kB\n` +
+                `MemFree:        ${kb(Math.floor(memory.availableMb / 2))} kB\n` +
+                `MemAvailable:   ${kb(memory.availableMb)} kB\n` +
+                `Buffers:        ${kb(10)} kB\n` +
+                `SwapTotal:      ${kb(swapTotal)} kB\n` +
+                `SwapFree:       ${kb(memory.swapFreeMb ?? swapTotal)} kB\n`,
+        );
+    }
+
+    /** /proc/vmstat with the oom_kill counter among its neighbours. */
+    setOomKills(count: number): void {
+        writeFileSync(
+            this.procFile("vmstat"),
+            `nr_free_pages 100000\npgmajfault 42\noom_kill ${count}\nnr_unstable 0\n`,
+        );
+    }
+
+    setBootId(id: string): void {
+        writeFileSync(this.procFile("sys/kernel/random/boot_id"), `${id}\n`);
+    }
+
     setUnitFailed(unit: string, failed: boolean): void {
         const marker = path.join(this.systemdState, "failed", unit);
         mkdirSync(path.dirname(marker), { recursive: true });
@@ -153,6 +217,7 @@ export class OpsSandbox {
             STATE_DIRECTORY: this.healthState,
             FAKE_DOCKER_STATE: this.dockerState,
             FAKE_SYSTEMD_STATE: this.systemdState,
+            FAKE_DF_FILE: path.join(this.root, "df"),
             ...this.extraEnv,
         };
     }
