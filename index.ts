@@ -1,30 +1,58 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Bootstrap } from "./components/bootstrap";
-import { BotImage, remoteDockerProvider } from "./components/bot-image";
+import { BotImage } from "./components/bot-image";
 import { ComposeStack } from "./components/compose-stack";
 import { sshConnection } from "./components/connection";
+import { remoteDockerProvider } from "./components/docker-provider";
 import { DockerEngine } from "./components/docker-engine";
 import { operationsOutputs } from "./components/plan/operations-plan";
+import { preflightGatedHost } from "./components/preflight";
 import { loadStack } from "./components/stack-config";
 import { targetHost, targetOutputs } from "./components/target-host";
 
 // Composition root: config -> components -> outputs.
 // Invalid config throws here, before any resource exists.
-const { config, secrets } = loadStack();
+const { config, secrets, connectionKey } = loadStack();
 // `host`/`hostKey` from config, or a VPS created through the Timeweb API (timeweb.createServer).
 const target = targetHost(config, secrets.timewebToken);
-const connection = sshConnection(config, target, secrets.sshPrivateKey);
+// On `pulumi up`, nothing dials the server before the preflight passed.
+const gated = {
+    host: preflightGatedHost({
+        config,
+        target,
+        ...(connectionKey === undefined ? {} : { connectionKey }),
+        ...(secrets.sshPrivateKey === undefined ? {} : { sshPrivateKey: secrets.sshPrivateKey }),
+    }),
+    ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
+};
+const connection = sshConnection(
+    config,
+    gated,
+    secrets.sshPrivateKey === undefined
+        ? undefined
+        : {
+              privateKey: secrets.sshPrivateKey,
+              ...(secrets.sshPrivateKeyPassword === undefined
+                  ? {}
+                  : { privateKeyPassword: secrets.sshPrivateKeyPassword }),
+          },
+);
 
 const bootstrap = new Bootstrap("host", { config, connection });
 const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [bootstrap] });
 
-const dockerProvider = remoteDockerProvider("vps-docker", config, target);
-const images = config.bots.map((bot) => {
-    const args = { bot, provider: dockerProvider };
-    return new BotImage(bot.name, args, { dependsOn: [engine] });
-});
+const dockerProvider = remoteDockerProvider("vps-docker", config, gated);
+// A bot with `image` set (a rollback to an image kept on the host) is not built.
+const images = new Map(
+    config.bots
+        .filter((bot) => bot.image === undefined)
+        .map((bot) => {
+            const args = { bot, provider: dockerProvider };
+            return [bot.name, new BotImage(bot.name, args, { dependsOn: [engine] })] as const;
+        }),
+);
 const imageIds = Object.fromEntries(
-    config.bots.map((bot, index) => [bot.name, images[index]!.imageId]),
+    config.bots.map((bot) => [bot.name, bot.image ?? images.get(bot.name)!.imageId]),
 );
 
 const stack = new ComposeStack(
@@ -37,7 +65,7 @@ const stack = new ComposeStack(
         botImages: imageIds,
         ...(secrets.offsiteKeys === undefined ? {} : { offsiteKeys: secrets.offsiteKeys }),
     },
-    { dependsOn: [engine, ...images] },
+    { dependsOn: [engine, ...images.values()] },
 );
 
 const where = targetOutputs(config, target);
@@ -59,6 +87,7 @@ export const backupSchedule = operations.backupSchedule;
 export const backupFolder = operations.backupFolder;
 export const backupRetentionDays = operations.backupRetentionDays;
 export const monitorInterval = operations.monitorInterval;
+export const monitorHeartbeat = operations.monitorHeartbeat;
 export const nextSteps = where.sshCommand.apply((ssh) => [
     `Check the stack: ${ssh} 'cd ${config.stackDir} && docker compose ps'`,
     `Follow a bot's log: ${ssh} 'cd ${config.stackDir} && docker compose logs -f --tail 100 <bot>'`,

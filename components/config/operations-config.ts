@@ -3,9 +3,10 @@ import { object } from "./config-schemas";
 import { describeIssue } from "./field-docs";
 
 /**
- * Config blocks of the day-2 operations: `backups`, `monitor` and `journald` (keys of the Pulumi
- * stack config, set with `pulumi config set --path ...`). The S3 keys are secrets: they are checked
- * here and then split off by `splitOperationsSecrets`, so they never stay in the plain config.
+ * Config blocks of the day-2 operations: `backups`, `monitor`, `journald` and `images` (keys of
+ * the Pulumi stack config, set with `pulumi config set --path ...`). The S3 keys are secrets: they
+ * are checked here and then split off by `splitOperationsSecrets`, so they never stay in the plain
+ * config.
  */
 
 const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
@@ -88,7 +89,11 @@ const alertsSchema = object({
         .union([z.string(), z.number().int()], { error: "required" })
         .transform(String)
         .pipe(z.string().regex(CHAT_ID, { error: "must be a numeric chat id or @channelname" }))
-        .meta({ description: "chat id or @channel the alerts go to", example: "-1001234567890" }),
+        // Group and channel ids are negative: `--` keeps `pulumi config set` from reading one as a flag.
+        .meta({
+            description: "chat id or @channel the alerts go to",
+            example: "-- -1001234567890",
+        }),
     bot: z
         .string()
         .regex(BOT_NAME, { error: "must be the name of one of the bots" })
@@ -106,6 +111,42 @@ const alertsSchema = object({
         .meta({ description: "Bot API base URL; `local` is the stack's own server" }),
 });
 
+/** Defaults for a 2 GB VPS with a 10-30 GB disk. */
+export const MONITOR_DEFAULTS = {
+    disk: { minFreePercent: 10, minFreeInodesPercent: 10 },
+    memory: { minAvailableMb: 200, lowChecks: 3 },
+} as const;
+
+const diskSchema = object({
+    minFreePercent: wholeNumber(
+        MONITOR_DEFAULTS.disk.minFreePercent,
+        1,
+        99,
+        "alert when the root filesystem has less free space than this, in percent",
+    ),
+    minFreeInodesPercent: wholeNumber(
+        MONITOR_DEFAULTS.disk.minFreeInodesPercent,
+        1,
+        99,
+        "alert when the root filesystem has fewer free inodes than this, in percent",
+    ),
+});
+
+const memorySchema = object({
+    minAvailableMb: wholeNumber(
+        MONITOR_DEFAULTS.memory.minAvailableMb,
+        1,
+        1_048_576,
+        "alert when available memory stays below this many MB",
+    ),
+    lowChecks: wholeNumber(
+        MONITOR_DEFAULTS.memory.lowChecks,
+        1,
+        100,
+        "consecutive checks memory must be low before the alert",
+    ),
+});
+
 const monitorSchema = object({
     intervalMinutes: z
         .number({ error: "must be a number of minutes" })
@@ -119,6 +160,22 @@ const monitorSchema = object({
     alerts: alertsSchema
         .optional()
         .meta({ description: "alerts to a Telegram chat when a service fails and recovers" }),
+    disk: diskSchema.prefault({}),
+    memory: memorySchema.prefault({}),
+    /** Pinged after every successful check: an outside service alerts when pings stop. */
+    heartbeatUrl: z
+        .string()
+        .max(2048, { error: "must be at most 2048 characters" })
+        .regex(/^https?:\/\/[^\s"\\]+$/, {
+            error: "must be an http(s) URL without spaces, quotes or backslashes",
+        })
+        .optional()
+        .meta({
+            description:
+                "URL pinged after every successful check, so an outside service alerts when the pings stop",
+            example: "https://<ping-service>/<check-id>",
+            secret: true,
+        }),
 });
 
 const journaldSchema = object({
@@ -134,11 +191,21 @@ const journaldSchema = object({
         .meta({ description: "disk space the journal leaves free" }),
 });
 
+const imagesSchema = object({
+    buildCacheKeepMb: wholeNumber(
+        512,
+        0,
+        102_400,
+        "MB of Docker build cache kept when old images are pruned",
+    ),
+});
+
 /** The schema fields to spread into the stack config schema. */
 export function operationsConfigShape(requireSecrets: boolean) {
     return {
         backups: backupsSchema(requireSecrets).prefault({}),
         monitor: monitorSchema.prefault({}),
+        images: imagesSchema.prefault({}),
         journald: journaldSchema.prefault({}),
     };
 }
@@ -153,12 +220,14 @@ export type BackupsConfig = Omit<ParsedOperations["backups"], "s3"> & {
 };
 export type MonitorConfig = ParsedOperations["monitor"];
 export type JournaldConfig = ParsedOperations["journald"];
+export type ImagesConfig = ParsedOperations["images"];
 
 /** The non-secret operations config, as it sits in StackConfig. */
 export interface OperationsConfig {
     readonly backups: BackupsConfig;
     readonly monitor: MonitorConfig;
     readonly journald: JournaldConfig;
+    readonly images: ImagesConfig;
 }
 
 /** The S3 keys of the off-site copy, kept apart from the plain config. */

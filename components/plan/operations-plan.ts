@@ -1,5 +1,7 @@
 import { render } from "./render";
-import { makeStep, Step } from "./step";
+import { makeSecretStep, makeStep, Step } from "./step";
+import { DAEMON_JSON } from "./steps/docker-steps";
+import { MEDIA_ROOT } from "./steps/stack-steps";
 import type { OffsiteKeys, OperationsConfig } from "../config/operations-config";
 
 /**
@@ -18,23 +20,35 @@ export const INFRA_SERVICES = ["postgres", "telegram-bot-api"] as const;
 const BOT_API_SERVICE = "telegram-bot-api";
 const BOT_API_PORT = "8081";
 const BACKUP_TIMEOUT_SECONDS = 3600;
+/** A daily backup plus slack for a slow run: older means the backups stopped. */
+const BACKUP_MAX_AGE_HOURS = 26;
+const JOURNALD_DROP_IN = "/etc/systemd/journald.conf.d/50-telegram-ecosystem.conf";
 const HEALTH_TIMEOUT_SECONDS = 600;
 
 /** Where the host side keeps its files; tests point these into a temporary directory. */
 export interface OperationsPaths {
     /** Root-only env file with the S3 endpoint and keys; when present, backups go off-site. */
     readonly offsiteEnvFile: string;
-    /** Root-only env file with the alert bot token and chat; its presence turns alerts on. */
+    /** Root-only env file with the alert bot token and chat and the heartbeat URL. */
     readonly alertEnvFile: string;
     /** flock files shared by backup, restore and the health monitor. */
     readonly lockDir: string;
+    /** Where the kernel's meminfo, vmstat and boot_id are read. */
+    readonly procDir: string;
+    /** The health monitor's state (systemd StateDirectory=telegram-health). */
+    readonly healthStateDir: string;
 }
 
 export const HOST_PATHS: OperationsPaths = {
     offsiteEnvFile: "/etc/telegram-ecosystem/backup-offsite.env",
     alertEnvFile: "/etc/telegram-ecosystem/health-alerts.env",
     lockDir: "/run/lock/telegram-ecosystem",
+    procDir: "/proc",
+    healthStateDir: "/var/lib/telegram-health",
 };
+
+/** Where Docker keeps images, volumes and build cache (the disk check watches its filesystem). */
+export const DOCKER_ROOT = "/var/lib/docker";
 
 /** The slice of StackConfig that operations need (StackConfig itself fits). */
 export interface OperationsInput extends OperationsConfig {
@@ -81,6 +95,7 @@ export function operationsOutputs(input: OperationsInput) {
         backupOffsite: s3 ? `${s3.endpoint.replace(/\/$/, "")}/${s3.bucket}/${s3.prefix}` : "off",
         monitorInterval: `every ${monitorIntervalSeconds(input)} s`,
         monitorAlerts: input.monitor.alerts ? `chat ${input.monitor.alerts.chatId}` : "off",
+        monitorHeartbeat: input.monitor.heartbeatUrl === undefined ? "off" : "on",
     };
 }
 
@@ -116,6 +131,26 @@ export function operationsFiles(
             bot_api_port: BOT_API_PORT,
             backup_unit: BACKUP_UNIT,
             lock_dir: paths.lockDir,
+            ...resourceThresholds(input, paths),
+        }),
+        script(`${scripts}/production-check.sh`, "opt/stack/scripts/production-check.sh", {
+            ...common,
+            backup_dir: backupDir(input),
+            backup_max_age_hours: String(BACKUP_MAX_AGE_HOURS),
+            timers: [BACKUP_TIMER, HEALTH_TIMER].join(" "),
+            health_timer: HEALTH_TIMER,
+            monitor_interval_seconds: interval,
+            health_state_dir: paths.healthStateDir,
+            alert_env_file: paths.alertEnvFile,
+            bot_api_service: BOT_API_SERVICE,
+            bot_api_port: BOT_API_PORT,
+            bots: input.bots.map((bot) => bot.name).join(" "),
+            media_root: MEDIA_ROOT,
+            postgres_user: input.postgres.user,
+            postgres_db: input.postgres.db,
+            daemon_json: DAEMON_JSON,
+            journald_drop_in: JOURNALD_DROP_IN,
+            ...resourceThresholds(input, paths),
         }),
         unit("telegram-backup.service", {
             ...common,
@@ -134,7 +169,7 @@ export function operationsFiles(
             interval_seconds: interval,
         }),
         {
-            path: "/etc/systemd/journald.conf.d/50-telegram-ecosystem.conf",
+            path: JOURNALD_DROP_IN,
             mode: "0644",
             content: render("etc/systemd/journald.conf.d/50-telegram-ecosystem.conf", {
                 system_max_use: input.journald.systemMaxUse,
@@ -151,6 +186,19 @@ export function operationsFiles(
         const content = render(`${units}/${name}`, vars);
         return { path: `/etc/systemd/system/${name}`, mode: "0644", content };
     }
+}
+
+/** The monitor's disk and memory limits, shared by the monitor and the production check. */
+function resourceThresholds(input: OperationsInput, paths: OperationsPaths) {
+    const { disk, memory } = input.monitor;
+    return {
+        proc_dir: paths.procDir,
+        disk_paths: `${input.stackDir} ${DOCKER_ROOT}`,
+        disk_min_free_percent: String(disk.minFreePercent),
+        inodes_min_free_percent: String(disk.minFreeInodesPercent),
+        memory_min_available_mb: String(memory.minAvailableMb),
+        memory_low_checks: String(memory.lowChecks),
+    };
 }
 
 /** stdin of install-operations.sh: one "<mode> <path> <base64>" line per file. */
@@ -183,11 +231,25 @@ export function offsiteEnv(
     });
 }
 
-/** The env file that turns alerts on, or undefined when no admin chat is configured. */
-export function alertEnv(
+/**
+ * The monitor's root-only env file: the alert bot and chat (when an admin chat is configured)
+ * and the heartbeat URL (when set); undefined when neither is.
+ */
+export function monitorEnv(
     input: OperationsInput,
     botTokens: Readonly<Record<string, string>>,
 ): string | undefined {
+    const heartbeat = input.monitor.heartbeatUrl;
+    const alerts = alertSettings(input, botTokens);
+    if (alerts === undefined && heartbeat === undefined) return undefined;
+    const ping: Record<string, string> = heartbeat === undefined ? {} : { HEARTBEAT_URL: heartbeat };
+    return envLines({ ...alerts, ...ping });
+}
+
+function alertSettings(
+    input: OperationsInput,
+    botTokens: Readonly<Record<string, string>>,
+): Record<string, string> | undefined {
     const alerts = input.monitor.alerts;
     if (alerts === undefined) return undefined;
     const botName = alerts.bot ?? input.bots[0]?.name;
@@ -204,11 +266,11 @@ export function alertEnv(
             `no token for bot ${botName}, which sends the alerts: set bots[N].token for it`,
         );
     }
-    return envLines({
+    return {
         ALERT_BOT_TOKEN: token,
         ALERT_CHAT_ID: alerts.chatId,
         ALERT_API_BASE_URL: alerts.apiBaseUrl,
-    });
+    };
 }
 
 function toBase64(text: string): string {
@@ -232,17 +294,18 @@ export function planOperations(
 ): Step[] {
     const files = operationsFiles(input, paths);
     return [
-        makeStep({
+        makeSecretStep({
             id: "operations-secrets",
-            description: "Off-site backup keys and alert bot settings (root-only files, or none)",
+            description:
+                "Off-site backup keys, alert bot and heartbeat settings (root-only files, or none)",
             script: render("scripts/install-operations-secrets.sh", {
                 offsite_env_file: paths.offsiteEnvFile,
                 alert_env_file: paths.alertEnvFile,
             }),
             stdin:
                 `${toBase64(offsiteEnv(input, secrets.offsiteKeys) ?? "")}\n` +
-                `${toBase64(alertEnv(input, secrets.botTokens) ?? "")}\n`,
-            secret: true,
+                `${toBase64(monitorEnv(input, secrets.botTokens) ?? "")}\n`,
+            logDir: `${input.stackDir}/logs`,
         }),
         makeStep({
             id: "operations",

@@ -11,6 +11,7 @@ import {
 } from "./steps/bootstrap-steps";
 import { planDockerEngine } from "./steps/docker-steps";
 import { planHostHardening } from "./steps/hardening-steps";
+import { planImagePrune } from "./steps/image-steps";
 import {
     planBotEnvFiles,
     planComposeUp,
@@ -86,6 +87,12 @@ export const PLAN_CONCERNS: readonly PlanConcern[] = [
                 botTokens: runtime.botTokens,
                 ...(runtime.offsiteKeys === undefined ? {} : { offsiteKeys: runtime.offsiteKeys }),
             }),
+    },
+    {
+        // Last: only a deploy whose services all came up healthy removes anything.
+        name: "image pruning",
+        group: "stack",
+        plan: ({ config, runtime }) => planImagePrune(config, runtime),
     },
 ];
 

@@ -1,196 +1,200 @@
-/** Command-line parsing for the ops CLI: global options, then one command and its arguments. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import {
+    UsageError,
+    type AnyCommand,
+    type GlobalOptions,
+    type OptionSpec,
+    type OptionValues,
+} from "./command-spec";
 
-export class UsageError extends Error {}
+/** Command-line parsing and help for the ops CLI, driven by the command table (commands.ts). */
 
-export interface GlobalOptions {
-    stack?: string;
-    identity?: string;
-}
+const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+    stack: {
+        type: "string",
+        short: "s",
+        value: "<name>",
+        description: "stack (default: PULUMI_STACK, else the only Pulumi.<stack>.yaml)",
+    },
+    identity: {
+        type: "string",
+        short: "i",
+        value: "<file>",
+        description:
+            "private key (default: ssh-agent, then ~/.ssh/id_ed25519|id_ecdsa|id_rsa)",
+    },
+};
+const HELP: OptionSpec = { type: "boolean", short: "h", description: "show this help" };
 
-export type OpsCommand =
-    | { readonly name: "help" }
-    | { readonly name: "status" }
+export type ParsedCommandLine =
+    | { readonly kind: "help"; readonly text: string }
     | {
-          readonly name: "logs";
-          readonly service?: string;
-          readonly follow: boolean;
-          readonly since?: string;
-          readonly tail?: string;
-      }
-    | { readonly name: "psql"; readonly args: readonly string[] }
-    | { readonly name: "exec"; readonly service: string; readonly command: readonly string[] }
-    | { readonly name: "backup"; readonly download: boolean; readonly output?: string }
-    | {
-          readonly name: "restore";
-          readonly file: string;
-          readonly upload: boolean;
-          readonly yes: boolean;
-      }
-    | { readonly name: "ssh" };
+          readonly kind: "run";
+          readonly global: GlobalOptions;
+          readonly command: AnyCommand;
+          readonly params: unknown;
+      };
 
-export interface ParsedArgs {
-    readonly global: GlobalOptions;
-    readonly command: OpsCommand;
+function parseConfig(options: Readonly<Record<string, OptionSpec>>): ParseArgsConfig["options"] {
+    return Object.fromEntries(
+        Object.entries(options).map(([name, spec]) => [
+            name,
+            spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short },
+        ]),
+    );
 }
 
-const COMMANDS = ["status", "logs", "psql", "exec", "backup", "restore", "ssh", "help"];
-
-class Cursor {
-    private index = 0;
-    constructor(private readonly args: readonly string[]) {}
-    next(): string | undefined {
-        return this.args[this.index++];
-    }
-    rest(): string[] {
-        const rest = this.args.slice(this.index);
-        this.index = this.args.length;
-        return rest;
-    }
-    value(option: string): string {
-        const value = this.next();
-        if (value === undefined) throw new UsageError(`${option} needs a value`);
-        return value;
-    }
-}
-
-/** Consumes a global option at the cursor; false when `arg` is not one. */
-function takeGlobal(arg: string, cursor: Cursor, global: GlobalOptions): boolean {
-    if (arg === "--stack" || arg === "-s") global.stack = cursor.value(arg);
-    else if (arg === "--identity" || arg === "-i") global.identity = cursor.value(arg);
-    else return false;
-    return true;
-}
-
-/** Parses the options of a command without pass-through arguments. */
-function parseOptions(
-    cursor: Cursor,
-    global: GlobalOptions,
-    handle: (arg: string) => boolean,
-): string[] {
-    const positional: string[] = [];
-    for (let arg = cursor.next(); arg !== undefined; arg = cursor.next()) {
-        if (takeGlobal(arg, cursor, global) || handle(arg)) continue;
-        if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-        positional.push(arg);
-    }
-    return positional;
-}
-
-function noPositional(command: string, positional: readonly string[]): void {
-    if (positional.length > 0)
-        throw new UsageError(`${command} takes no argument ${positional[0]}`);
-}
-
-function parseCommand(name: string, cursor: Cursor, global: GlobalOptions): OpsCommand {
-    switch (name) {
-        case "help":
-            return { name };
-        case "status":
-        case "ssh":
-            noPositional(
-                name,
-                parseOptions(cursor, global, () => false),
-            );
-            return { name };
-        case "logs": {
-            let follow = false;
-            let since: string | undefined;
-            let tail: string | undefined;
-            const positional = parseOptions(cursor, global, (arg) => {
-                if (arg === "--follow" || arg === "-f") follow = true;
-                else if (arg === "--since") since = cursor.value(arg);
-                else if (arg === "--tail" || arg === "-n") tail = cursor.value(arg);
-                else return false;
-                return true;
-            });
-            if (positional.length > 1) throw new UsageError("logs takes at most one service");
-            if (tail !== undefined && !/^(\d+|all)$/.test(tail)) {
-                throw new UsageError(`--tail takes a number of lines or "all", got ${tail}`);
-            }
-            return { name, service: positional[0], follow, since, tail };
+/** parseArgs' errors, reworded into ops' usage errors. */
+function strictParse(args: readonly string[], options: Readonly<Record<string, OptionSpec>>) {
+    try {
+        return parseArgs({
+            args: [...args],
+            options: parseConfig(options),
+            strict: true,
+            allowPositionals: true,
+        });
+    } catch (error) {
+        const { code, message } = error as NodeJS.ErrnoException;
+        if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+            const option = /Unknown option '([^']+)'/.exec(message)?.[1] ?? message;
+            throw new UsageError(`unknown option ${option}`);
         }
-        case "psql":
-            return { name, args: cursor.rest() };
-        case "exec": {
-            const service = cursor.next();
-            const command = cursor.rest();
-            if (service === undefined || command.length === 0) {
-                throw new UsageError(
-                    "exec needs a service and a command: exec <service> <command...>",
-                );
-            }
-            return { name, service, command };
-        }
-        case "backup": {
-            let download = false;
-            let output: string | undefined;
-            const positional = parseOptions(cursor, global, (arg) => {
-                if (arg === "--download") download = true;
-                else if (arg === "--output" || arg === "-o") output = cursor.value(arg);
-                else return false;
-                return true;
-            });
-            noPositional(name, positional);
-            if (output !== undefined && !download)
-                throw new UsageError("--output needs --download");
-            return { name, download, output };
-        }
-        case "restore": {
-            let upload = false;
-            let yes = false;
-            const positional = parseOptions(cursor, global, (arg) => {
-                if (arg === "--upload") upload = true;
-                else if (arg === "--yes" || arg === "-y") yes = true;
-                else return false;
-                return true;
-            });
-            if (positional.length !== 1) throw new UsageError("restore needs exactly one <file>");
-            return { name, file: positional[0]!, upload, yes };
-        }
-        default:
-            throw new UsageError(`unknown command ${name}; commands: ${COMMANDS.join(", ")}`);
+        if (code?.startsWith("ERR_PARSE_ARGS_")) throw new UsageError(message);
+        throw error;
     }
 }
 
-export function parseArgs(argv: readonly string[]): ParsedArgs {
-    const cursor = new Cursor(argv);
+function globalsFrom(values: OptionValues, into: GlobalOptions): void {
+    if (typeof values.stack === "string") into.stack = values.stack;
+    if (typeof values.identity === "string") into.identity = values.identity;
+}
+
+/**
+ * `[global options] <command> [command options and arguments]`. Global options may also follow
+ * the command, except for pass-through commands, whose arguments all belong to the remote side.
+ */
+export function parseCommandLine(
+    argv: readonly string[],
+    commands: readonly AnyCommand[],
+): ParsedCommandLine {
+    // Non-strict pass only to find where the command name is; the globals before it are then
+    // parsed strictly.
+    const { tokens } = parseArgs({
+        args: [...argv],
+        options: parseConfig({ ...GLOBAL_OPTIONS, help: HELP }),
+        strict: false,
+        allowPositionals: true,
+        tokens: true,
+    });
+    const commandToken = tokens.find((token) => token.kind === "positional");
+    const end = commandToken?.index ?? argv.length;
+    const leading = strictParse(argv.slice(0, end), { ...GLOBAL_OPTIONS, help: HELP });
+    if ((leading.values as OptionValues).help === true) {
+        return { kind: "help", text: generalUsage(commands) };
+    }
+    if (commandToken === undefined || commandToken.kind !== "positional") {
+        throw new UsageError("missing command");
+    }
     const global: GlobalOptions = {};
-    for (let arg = cursor.next(); arg !== undefined; arg = cursor.next()) {
-        if (arg === "-h" || arg === "--help") return { global, command: { name: "help" } };
-        if (takeGlobal(arg, cursor, global)) continue;
-        if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-        return { global, command: parseCommand(arg, cursor, global) };
+    globalsFrom(leading.values, global);
+    const name = commandToken.value;
+    if (name === "help") return { kind: "help", text: generalUsage(commands) };
+    const command = commands.find((candidate) => candidate.name === name);
+    if (command === undefined) {
+        const names = commands.map((candidate) => candidate.name).join(", ");
+        throw new UsageError(`unknown command ${name}; commands: ${names}`);
     }
-    throw new UsageError("missing command");
+    const rest = argv.slice(end + 1);
+    if (command.passThrough) {
+        if (rest[0] === "--help" || rest[0] === "-h") {
+            return { kind: "help", text: commandUsage(command) };
+        }
+        return { kind: "run", global, command, params: command.parse({}, rest) };
+    }
+    const parsed = strictParse(rest, { ...GLOBAL_OPTIONS, ...command.options, help: HELP });
+    if ((parsed.values as OptionValues).help === true) {
+        return { kind: "help", text: commandUsage(command) };
+    }
+    globalsFrom(parsed.values, global);
+    const params = command.parse(parsed.values, parsed.positionals);
+    return { kind: "run", global, command, params };
 }
 
-export const USAGE = `Usage: npm run ops -- [--stack <name>] [--identity <key>] <command> [args]
+const PROGRAM = "npm run ops --";
+
+export const EXIT_STATUS = `\
+Exit status: the remote command's; 1 when ops itself fails (config, connection,
+host key) or \`check\` finds a failing item; 2 on a usage error; 3 when the host lacks the
+stack dir or a script ops runs there (deploy with \`pulumi up\` first).`;
+
+function optionLabel(name: string, spec: OptionSpec): string {
+    const short = spec.short === undefined ? "    " : `-${spec.short}, `;
+    const value = spec.type === "string" ? ` ${spec.value ?? "<value>"}` : "";
+    return `${short}--${name}${value}`;
+}
+
+function optionTable(options: Readonly<Record<string, OptionSpec>>): string {
+    const rows = Object.entries(options).map(
+        ([name, spec]) => [optionLabel(name, spec), spec.description] as const,
+    );
+    const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+    return rows.map(([label, description]) => `  ${label.padEnd(width)}${description}`).join("\n");
+}
+
+/** "logs [service] [--follow] [--since <when>]": the command as the command list shows it. */
+function synopsis(command: AnyCommand): string {
+    const options = Object.entries(command.options ?? {}).map(([name, spec]) =>
+        spec.type === "string" ? `[--${name} ${spec.value ?? "<value>"}]` : `[--${name}]`,
+    );
+    return [command.name, command.args, ...options].filter(Boolean).join(" ");
+}
+
+const COLUMN = 29;
+
+export function generalUsage(commands: readonly AnyCommand[]): string {
+    const list = commands
+        .map((command) => {
+            const line = synopsis(command);
+            const [first, ...more] = command.summary;
+            const head =
+                line.length < COLUMN - 2
+                    ? `  ${line.padEnd(COLUMN - 2)}${first}`
+                    : `  ${line}\n${" ".repeat(COLUMN)}${first}`;
+            return [head, ...more.map((text) => `${" ".repeat(COLUMN)}${text}`)].join("\n");
+        })
+        .join("\n");
+    return `Usage: ${PROGRAM} [--stack <name>] [--identity <key>] <command> [args]
 
 Day-2 operations on the stack's host over SSH (host key pinned by \`npm run trust-host\`).
 Remote commands run in the stack dir (/opt/telegram-ecosystem unless stackDir says otherwise).
 
 Commands:
-  status                       compose services with health, container CPU/memory, disk, memory
-  logs [service] [--follow] [--since <1h|2026-01-02T03:04:05>] [--tail <n|all>]
-                               service logs (last 100 lines unless --since or --tail)
-  psql [psql args...]          psql in the postgres container over its socket (no password);
-                               pipe SQL in to run it: npm run ops -- psql < fix.sql
-  exec <service> <command...>  run a command in a service container
-  backup [--download] [--output <dir>]
-                               run scripts/backup-postgres.sh on the host; --download copies the
-                               newest backup to <dir> (default ./backups, 0600, git-ignored)
-  restore <file> [--upload] [--yes]
-                               run scripts/restore-postgres.sh <file> on the host (a backup name
-                               or path there); --upload sends a local file first; asks first
-                               unless --yes
-  ssh                          a login shell on the host in the stack dir
+${list}
 
 Options:
-  -s, --stack <name>     stack (default: PULUMI_STACK, else the only Pulumi.<stack>.yaml)
-  -i, --identity <file>  private key (default: ssh-agent, then ~/.ssh/id_ed25519|id_ecdsa|id_rsa)
-  -h, --help             show this help
+${optionTable({ ...GLOBAL_OPTIONS, help: HELP })}
 
+\`${PROGRAM} <command> --help\` shows a command's options.
 Host, sshPort, sshUser, hostKey and stackDir come from Pulumi.<stack>.yaml, or from
-\`pulumi stack output\` when the config lacks them. Exit status: the remote command's; 1 when
-ops itself fails (config, connection, host key); 2 on a usage error.
+\`pulumi stack output\` when the config lacks them.
+
+${EXIT_STATUS}
 `;
+}
+
+export function commandUsage(command: AnyCommand): string {
+    const args = command.args === undefined ? "" : ` ${command.args}`;
+    const options = command.options ?? {};
+    const hasOptions = Object.keys(options).length > 0;
+    const own = hasOptions ? `\nOptions:\n${optionTable(options)}\n` : "";
+    const more = hasOptions ? " [options]" : "";
+    return `Usage: ${PROGRAM} [global options] ${command.name}${args}${more}
+
+${command.summary.join("\n")}
+${own}
+Global options:
+${optionTable({ ...GLOBAL_OPTIONS, help: HELP })}
+
+${EXIT_STATUS}
+`;
+}

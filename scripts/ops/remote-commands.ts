@@ -1,5 +1,6 @@
 import { shellJoin, shellQuote } from "../lib/shell-quote";
-import { UsageError } from "./args";
+import { KEPT_IMAGES_DIR } from "../../components/plan/steps/image-steps";
+import { UsageError } from "./command-spec";
 
 /**
  * The shell commands the ops CLI sends to the host, built as plain strings so tests can read
@@ -39,6 +40,7 @@ function compose(args: readonly string[]): string {
 }
 
 export function statusCommand(stackDir: string): string {
+    const images = shellQuote(KEPT_IMAGES_DIR);
     const statsFormat = "table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}";
     return inStackDir(
         stackDir,
@@ -55,6 +57,12 @@ export function statusCommand(stackDir: string): string {
             `df -h / ${shellQuote(stackDir)} || rc=1`,
             "echo; echo '== memory'",
             "free -h || rc=1",
+            "echo; echo '== bot images kept for a rollback (README: Roll back a bot)'",
+            `if [ -d ${images} ] && [ -n "$(ls -A ${images})" ]; then`,
+            `    (cd ${images} && grep -H . -- *) || rc=1`,
+            "else",
+            "    echo '(none recorded yet: the first deploy with image pruning records them)'",
+            "fi",
             'exit "$rc"',
         ].join("\n"),
     );
@@ -119,7 +127,7 @@ function hostScript(stackDir: string, name: string): string {
 
 function requireScript(path: string): string {
     return `[ -x ${shellQuote(path)} ] || ${fail(
-        `${path} is missing on the host; deploy the backup step with \`pulumi up\` first`,
+        `${path} is missing on the host; deploy the operations step with \`pulumi up\` first`,
     )}`;
 }
 
@@ -128,13 +136,19 @@ export function backupCommand(stackDir: string): string {
     return inStackDir(stackDir, `${requireScript(script)}\nexec ${shellQuote(script)}`);
 }
 
-/** ops asked for confirmation itself (or got --yes), so the host script is told not to ask again. */
+/** ops asked for confirmation itself (or got --yes): the host script is told not to ask again. */
 export function restoreCommand(stackDir: string, file: string): string {
     const script = hostScript(stackDir, "restore-postgres.sh");
     return inStackDir(
         stackDir,
         `${requireScript(script)}\nexec ${shellJoin([script, "--yes", file])}`,
     );
+}
+
+/** Runs the production checklist installed by the operations step; exits 1 on a failing item. */
+export function checkCommand(stackDir: string): string {
+    const script = hostScript(stackDir, "production-check.sh");
+    return inStackDir(stackDir, `${requireScript(script)}\nexec ${shellQuote(script)}`);
 }
 
 export function backupDir(stackDir: string): string {

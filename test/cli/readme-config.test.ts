@@ -35,6 +35,8 @@ const PLACEHOLDERS: readonly [RegExp, (sandbox: CliSandbox) => string][] = [
     [/<admin chat id>/g, () => "-1001234567890"],
     [/<key>/g, () => FAKE.s3Key],
     [/<secret>/g, () => FAKE.s3Secret],
+    [/<your-check-uuid>/g, () => "0b5e7d2c-1111-4222-8333-444455556666"],
+    [/<previous id>/g, () => "5e".repeat(32)],
 ];
 
 interface Section {
@@ -64,7 +66,7 @@ function documentedSections(): Section[] {
         sections.push(current);
         let fenced = false;
         for (const line of readFileSync(file, "utf8").split("\n")) {
-            if (line.startsWith("```")) {
+            if (line.trimStart().startsWith("```")) {
                 fenced = !fenced;
                 continue;
             }
@@ -144,6 +146,7 @@ beforeAll(() => {
     for (const [file, dir] of [
         ["id_ed25519", sshDir],
         ["id_ed25519_new", sshDir],
+        ["telegram-ecosystem-deploy", sshDir],
         ["host_ed25519", sandbox.homeDir],
     ] as const) {
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "readme-test", "-f", path.join(dir, file)]);

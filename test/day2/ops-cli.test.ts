@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fingerprint, parseHostKeyLine } from "../../scripts/lib/host-key";
+import { COMMANDS } from "../../scripts/ops/commands";
 import {
     installFakeDocker,
     installFakePulumi,
@@ -111,11 +112,12 @@ beforeEach(() => {
 });
 
 describe("usage", () => {
-    it("--help prints every command and exits 0", async () => {
+    it("--help prints every command and every exit status, and exits 0", async () => {
         const result = await ops(["--help"]);
         expect(result.code).toBe(0);
         for (const command of [
             "status",
+            "check",
             "logs [service]",
             "psql",
             "exec <service> <command...>",
@@ -125,6 +127,30 @@ describe("usage", () => {
         ]) {
             expect(result.stdout).toContain(command);
         }
+        expect(result.stdout).toContain("2 on a usage error; 3 when the host lacks the");
+        expect((await ops(["help"])).stdout).toBe(result.stdout);
+    });
+
+    it.each(COMMANDS.map((command) => command.name))(
+        "%s --help shows that command's usage and options, and runs nothing",
+        async (name) => {
+            const result = await ops([name, "--help"]);
+            expect(result.stderr).toBe("");
+            expect(result.code).toBe(0);
+            expect(result.stdout).toMatch(
+                new RegExp(`^Usage: npm run ops -- \\[global options\\] ${name}\\b`),
+            );
+            expect(result.stdout).toContain("3 when the host lacks the");
+            expect(dockerCalls()).toEqual([]);
+        },
+    );
+
+    it("shows each command's own options in its help", async () => {
+        const logs = await ops(["logs", "-h"]);
+        expect(logs.stdout).toMatch(/-f, --follow +keep printing new lines/);
+        expect(logs.stdout).toMatch(/-n, --tail <n\|all>/);
+        const backup = await ops(["--stack", "test", "backup", "--help"]);
+        expect(backup.stdout).toMatch(/-o, --output <dir>/);
     });
 
     it("no command, an unknown command or option: usage on stderr and exit 2", async () => {
@@ -134,6 +160,11 @@ describe("usage", () => {
             [["status", "--bogus"], "unknown option --bogus"],
             [["exec", "postgres"], "exec needs a service and a command"],
             [["logs", "--tail", "lots"], "--tail takes a number"],
+            [["logs", "--since"], "argument missing"],
+            [["status", "extra"], "status takes no argument extra"],
+            [["backup", "--output", "x"], "--output needs --download"],
+            [["restore"], "restore needs exactly one <file>"],
+            [["--bogus", "status"], "unknown option --bogus"],
         ] as const) {
             const result = await ops(args);
             expect(result.code, args.join(" ")).toBe(2);
@@ -178,6 +209,35 @@ describe("remote commands", () => {
             ["compose", "logs", "--no-color", "--since", "1h", "--follow", "mpcabinet-picture-bot"],
             ["compose", "logs", "--no-color", "--tail", "all"],
         ]);
+    });
+
+    it("takes short, long and inline flags, and global options after the command", async () => {
+        expect((await ops(["logs", "postgres", "-n", "5", "--since=2h"])).code).toBe(0);
+        expect((await ops(["logs", "-f", "--stack", "test", "postgres"])).code).toBe(0);
+        expect(dockerCalls()).toEqual([
+            ["compose", "logs", "--no-color", "--tail", "5", "--since", "2h", "postgres"],
+            ["compose", "logs", "--no-color", "--tail", "100", "--follow", "postgres"],
+        ]);
+    });
+
+    it("status also lists the images kept for a rollback", async () => {
+        const result = await ops(["status"]);
+        expect(result.stdout).toContain("== bot images kept for a rollback");
+    });
+
+    it("check runs the host's production checklist and passes its exit status on", async () => {
+        const script = join(stackDir, "scripts/production-check.sh");
+        writeScript(script, `echo "PASS  firewall  ufw is active"\necho "FAIL  backups  old"\nexit 1`);
+        try {
+            const result = await ops(["check"]);
+            expect(result.stdout).toBe("PASS  firewall  ufw is active\nFAIL  backups  old\n");
+            expect(result.code).toBe(1);
+        } finally {
+            rmSync(script);
+        }
+        const missing = await ops(["check"]);
+        expect(missing.code).toBe(3);
+        expect(missing.stderr).toContain("scripts/production-check.sh is missing on the host");
     });
 
     it("exec passes hostile arguments through unchanged and runs nothing else", async () => {

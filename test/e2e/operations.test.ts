@@ -220,7 +220,8 @@ describe("operations on the test VPS", () => {
     it("restarts a stopped bot within one cycle; one alert, one recovery message", async () => {
         // Start from a quiet stack: every service healthy and no open incident.
         expect(await waitUntil(isHealthy(BOT), ONE_CYCLE_MS, 1000)).toBe(true);
-        const noIncident = async () => (await run("ls /var/lib/telegram-health")).trim() === "";
+        const incidents = "ls /var/lib/telegram-health | grep '^incident\\.service\\.' || true";
+        const noIncident = async () => (await run(incidents)).trim() === "";
         expect(await waitUntil(noIncident, ONE_CYCLE_MS, 1000)).toBe(true);
         const alertsBefore = botMessages().length;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseOperationsConfig } from "../../components/config/operations-config";
-import { alertEnv, operationsOutputs, planOperations } from "../../components/plan/operations-plan";
+import { monitorEnv, operationsOutputs, planOperations } from "../../components/plan/operations-plan";
 import { BOT, operationsInput } from "./helpers/sandbox";
 
 const S3 = { endpoint: "https://x.test", bucket: "b-1" };
@@ -17,12 +17,19 @@ function problems(raw: unknown, requireSecrets = false): string {
 }
 
 describe("operations config", () => {
-    it("defaults to a 03:00 backup kept 7 days, a 5-minute monitor and a 200M journal", () => {
+    it("defaults to a 03:00 backup kept 7 days, a 5-minute monitor with 2 GB VPS limits and a 200M journal", () => {
         expect(parseOperationsConfig({}).config).toEqual({
             backups: { time: "03:00", retentionDays: 7 },
-            monitor: { intervalMinutes: 5 },
+            monitor: {
+                intervalMinutes: 5,
+                disk: { minFreePercent: 10, minFreeInodesPercent: 10 },
+                memory: { minAvailableMb: 200, lowChecks: 3 },
+            },
             journald: { systemMaxUse: "200M", systemKeepFree: "1G" },
+            images: { buildCacheKeepMb: 512 },
         });
+        const partial = parseOperationsConfig({ monitor: { disk: { minFreePercent: 20 } } });
+        expect(partial.config.monitor.disk).toEqual({ minFreePercent: 20, minFreeInodesPercent: 10 });
     });
 
     it("splits the S3 keys off the plain config", () => {
@@ -66,6 +73,14 @@ describe("operations config", () => {
         [{ monitor: { intervalMinutes: 1.001 } }, "whole number of seconds"],
         [{ monitor: { alerts: { chatId: "admins" } } }, "numeric chat id"],
         [{ monitor: { alerts: { chatId: 1, apiBaseUrl: "ftp://x" } } }, '"local"'],
+        [{ monitor: { disk: { minFreePercent: 0 } } }, "monitor.disk.minFreePercent 10"],
+        [{ monitor: { disk: { minFreeInodesPercent: 100 } } }, "from 1 to 99"],
+        [{ monitor: { disk: { free: 5 } } }, "unknown key(s) free"],
+        [{ monitor: { memory: { minAvailableMb: "200M" } } }, "monitor.memory.minAvailableMb 200"],
+        [{ monitor: { memory: { lowChecks: 0 } } }, "monitor.memory.lowChecks 3"],
+        [{ monitor: { heartbeatUrl: "hc-ping/abc" } }, "monitor.heartbeatUrl"],
+        [{ monitor: { heartbeatUrl: 'https://x.test/"a' } }, "without spaces, quotes"],
+        [{ images: { buildCacheKeepMb: -1 } }, "images.buildCacheKeepMb 512"],
         [{ journald: { systemMaxUse: "200MB" } }, "size like 200M"],
     ])("rejects %j with a message that says how to fix it", (raw, expected) => {
         expect(problems(raw)).toContain(expected);
@@ -84,14 +99,32 @@ describe("operations config", () => {
 describe("operations plan inputs and outputs", () => {
     it("sends alerts as the named bot, and refuses a bot that does not exist", () => {
         const input = operationsInput("/opt/x", { monitor: { alerts: { chatId: 5, bot: BOT } } });
-        expect(alertEnv(input, { [BOT]: "1:token" })).toBe(
+        expect(monitorEnv(input, { [BOT]: "1:token" })).toBe(
             "ALERT_BOT_TOKEN=1:token\nALERT_CHAT_ID=5\nALERT_API_BASE_URL=local\n",
         );
         const wrong = operationsInput("/x", { monitor: { alerts: { chatId: 5, bot: "other" } } });
-        expect(() => alertEnv(wrong, { [BOT]: "1:token" })).toThrow(
+        expect(() => monitorEnv(wrong, { [BOT]: "1:token" })).toThrow(
             /"other", which is not one of the bots \(mpcabinet-picture-bot\)/,
         );
-        expect(() => alertEnv(input, {})).toThrow(/no token for bot mpcabinet-picture-bot/);
+        expect(() => monitorEnv(input, {})).toThrow(/no token for bot mpcabinet-picture-bot/);
+    });
+
+    it("puts the heartbeat URL in the same root-only file, with or without alerts", () => {
+        const url = "https://ping.test/2f1c6a3e-0000-4000-8000-000000000001";
+        const alone = operationsInput("/opt/x", { monitor: { heartbeatUrl: url } });
+        expect(monitorEnv(alone, {})).toBe(`HEARTBEAT_URL=${url}\n`);
+        const both = operationsInput("/opt/x", {
+            monitor: { heartbeatUrl: url, alerts: { chatId: 5 } },
+        });
+        expect(monitorEnv(both, { [BOT]: "1:token" })).toBe(
+            "ALERT_BOT_TOKEN=1:token\nALERT_CHAT_ID=5\nALERT_API_BASE_URL=local\n" +
+                `HEARTBEAT_URL=${url}\n`,
+        );
+        expect(monitorEnv(operationsInput("/opt/x"), {})).toBeUndefined();
+        // The URL is a capability: it goes only into the secret step's stdin.
+        const steps = planOperations(alone, { botTokens: {} });
+        expect(steps[0]!.secret).toBe(true);
+        expect(JSON.stringify(steps[1])).not.toContain("2f1c6a3e");
     });
 
     it("refuses an off-site bucket without keys instead of silently skipping the copy", () => {
@@ -120,6 +153,7 @@ describe("operations plan inputs and outputs", () => {
             backupOffsite: "off",
             monitorInterval: "every 300 s",
             monitorAlerts: "off",
+            monitorHeartbeat: "off",
         });
     });
 });

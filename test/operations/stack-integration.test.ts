@@ -11,10 +11,10 @@ const BASE = {
 const S3 = { endpoint: "https://s3.twcstorage.ru", bucket: "team-backups" };
 
 describe("operations in the stack config and the provisioning plan", () => {
-    it("runs the operations steps last, after the compose stack is up", () => {
+    it("runs the operations steps after the compose stack is up, and the image pruning last", () => {
         const { config } = parseStack(BASE, {});
         const ids = planProvisioning(config, placeholderRuntime(config)).map((step) => step.id);
-        expect(ids.slice(-2)).toEqual(["operations-secrets", "operations"]);
+        expect(ids.slice(-3)).toEqual(["operations-secrets", "operations", "prune-images"]);
         const composeSteps = ids.filter((id) => id.endsWith("-up"));
         expect(composeSteps.length).toBeGreaterThan(0);
         const lastCompose = ids.indexOf(composeSteps.at(-1)!);

@@ -121,12 +121,16 @@ describe("parseStackConfig", () => {
             "bots[0].token: must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[0].token' <token>",
         ],
         [
+            { bots: [{ name: BOT, schema: "m", image: "telegram-ecosystem/bot:previous" }] },
+            "bots[0].image: must be the id of an image kept on the host (`npm run ops -- status` lists them): pulumi config set --path 'bots[0].image' <sha256:image id>",
+        ],
+        [
             { sshUser: "deploy" },
             "sshUser: only root is supported (the steps install packages and write /etc): pulumi config set sshUser root",
         ],
         [
             { hostKey: "ecdsa-sha2-nistp256 AAAA" },
-            "hostKey: must be the server's ssh-ed25519 (or ssh-rsa) host key as `<type> <base64>`: npm run trust-host -- <host>",
+            'hostKey: must be the server\'s ssh-ed25519 host key as `ssh-ed25519 <base64>` (an ssh-rsa pin makes every step fail with "no common algorithm": the command provider would ask for the SHA-1 `ssh-rsa` signature, which the hardened sshd refuses; ECDSA host keys are not offered): npm run trust-host -- <host>',
         ],
         [
             { operatorKeys: ["not a key"] },
@@ -208,7 +212,13 @@ describe("parseStackConfig", () => {
     it("reads back env and sshd values that `config set --path` stored as booleans or numbers", () => {
         const config = parseStackConfig(
             rawConfig({
-                bots: [{ name: BOT, schema: "m", env: { TELEGRAM_LOGOUT_FROM_CLOUD: true, WORKERS: 4 } }],
+                bots: [
+                    {
+                        name: BOT,
+                        schema: "m",
+                        env: { TELEGRAM_LOGOUT_FROM_CLOUD: true, WORKERS: 4 },
+                    },
+                ],
                 sshd: { extraOptions: { ClientAliveInterval: 300, AllowTcpForwarding: false } },
             }),
         );
@@ -222,7 +232,9 @@ describe("parseStackConfig", () => {
     it("still refuses env values that are neither text, number nor boolean", () => {
         expect(
             problems(rawConfig({ bots: [{ name: BOT, schema: "m", env: { LIST: ["a"] } }] })),
-        ).toEqual(["bots[0].env.LIST: env values must be one line without quotes, $, ` or backslashes"]);
+        ).toEqual([
+            "bots[0].env.LIST: env values must be one line without quotes, $, ` or backslashes",
+        ]);
     });
 
     it("accepts the documented extension blocks (operations, timeweb) and a valid operator key", () => {

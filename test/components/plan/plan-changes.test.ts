@@ -78,6 +78,20 @@ describe("what each rotation re-runs (the real plan, two bots)", () => {
         expect(ids).toEqual(["stack-env-telegram-bot-api", "stack-up"]);
     });
 
+    it("a new bot image: the compose file, the compose up steps, then the image pruning", () => {
+        const image = `sha256:${"c".repeat(64)}`;
+        const runtime = { ...base, botImages: { ...base.botImages, [BOT]: image } };
+        const next = planProvisioning(config, runtime);
+        expect(rerun(next)).toEqual([
+            "stack-compose-file",
+            "stack-postgres-up",
+            "stack-up",
+            "prune-images",
+        ]);
+        const prune = next.find((step) => step.id === "prune-images")!;
+        expect(prune.stdin).toBe(`${BOT} ${image}\n${SECOND_BOT} ${base.botImages[SECOND_BOT]}\n`);
+    });
+
     it("an operator key: only the operator-keys step", () => {
         const oldKey = fakePublicKey("old@laptop");
         const newKey = fakePublicKey("new@laptop");

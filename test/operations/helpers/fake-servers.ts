@@ -145,3 +145,32 @@ export class FakeS3 {
         return { key, body, signatureValid, accessKeyId: accessKeyId!, region: region! };
     }
 }
+
+export interface Ping {
+    readonly method: string;
+    readonly path: string;
+}
+
+/**
+ * A loopback ping receiver in the style of healthchecks.io: any GET, HEAD or POST to the check's
+ * URL counts as a ping and is answered 200 "OK" (healthchecks.io docs, "Pinging API"). `answer`
+ * lets a test make it fail (an HTTP status) or hang (never answer).
+ */
+export class FakeHeartbeat {
+    readonly pings: Ping[] = [];
+    answer: number | "hang" = 200;
+    private readonly server = createServer((request, response) => {
+        if (this.answer === "hang") return; // the connection stays open until stop()
+        this.pings.push({ method: request.method ?? "", path: request.url ?? "" });
+        response.writeHead(this.answer, { "content-type": "text/plain" });
+        response.end(this.answer === 200 ? "OK" : "error");
+    });
+
+    start(host = "127.0.0.1"): Promise<string> {
+        return listen(this.server, host);
+    }
+
+    stop(): Promise<void> {
+        return close(this.server);
+    }
+}

@@ -6,6 +6,7 @@ import {
     mkdirSync,
     mkdtempSync,
     readFileSync,
+    readlinkSync,
     rmSync,
     writeFileSync,
 } from "node:fs";
@@ -65,6 +66,8 @@ export class OpsSandbox {
             offsiteEnvFile: path.join(this.root, "etc", "backup-offsite.env"),
             alertEnvFile: path.join(this.root, "etc", "health-alerts.env"),
             lockDir: path.join(this.root, "lock"),
+            procDir: path.join(this.root, "proc"),
+            healthStateDir: this.healthState,
         };
         for (const dir of [this.binDir, this.systemdState, path.join(this.root, "etc")]) {
             mkdirSync(dir, { recursive: true });
@@ -72,12 +75,25 @@ export class OpsSandbox {
         for (const dir of ["services", "after", "ip", "log-config", "fail"]) {
             mkdirSync(path.join(this.dockerState, dir), { recursive: true });
         }
-        const fakes = [["docker", "fake-docker.sh"], ["systemctl", "fake-systemctl.sh"]] as const;
+        const fakes = [
+            ["docker", "fake-docker.sh"],
+            ["systemctl", "fake-systemctl.sh"],
+            ["df", "fake-df.sh"],
+        ] as const;
         for (const [name, file] of fakes) {
             copyFileSync(path.join(__dirname, file), path.join(this.binDir, name));
             chmodSync(path.join(this.binDir, name), 0o755);
         }
         for (const service of SERVICES) this.setService(service, "running healthy");
+        this.setFilesystem({
+            sizeMb: 20_000,
+            availMb: 12_000,
+            inodes: 1_000_000,
+            freeInodes: 900_000,
+        });
+        this.setMemory({ totalMb: 1_967, availableMb: 900 });
+        this.setOomKills(0);
+        writeFileSync(this.procFile("sys/kernel/random/boot_id"), "boot-1\n");
         this.render(raw);
     }
 
@@ -120,6 +136,55 @@ export class OpsSandbox {
         rmSync(path.join(this.dockerState, "fail", command), { force: true });
     }
 
+    /** What the fake `df` reports for every path (one filesystem, mounted at /). */
+    setFilesystem(fs: {
+        sizeMb: number;
+        availMb: number;
+        inodes: number;
+        freeInodes: number;
+    }): void {
+        const line = `${fs.sizeMb} ${fs.availMb} ${fs.inodes} ${fs.freeInodes} /`;
+        writeFileSync(path.join(this.root, "df"), `${line}\n`);
+    }
+
+    procFile(name: string): string {
+        const file = path.join(this.paths.procDir, name);
+        mkdirSync(path.dirname(file), { recursive: true });
+        return file;
+    }
+
+    /** /proc/meminfo as the kernel writes it (kB). */
+    setMemory(memory: {
+        totalMb: number;
+        availableMb: number;
+        swapTotalMb?: number;
+        swapFreeMb?: number;
+    }): void {
+        const kb = (mb: number) => String(mb * 1024).padStart(8);
+        const swapTotal = memory.swapTotalMb ?? 2048;
+        writeFileSync(
+            this.procFile("meminfo"),
+            `MemTotal:       ${kb(memory.totalMb)} kB\n` +
+                `MemFree:        ${kb(Math.floor(memory.availableMb / 2))} kB\n` +
+                `MemAvailable:   ${kb(memory.availableMb)} kB\n` +
+                `Buffers:        ${kb(10)} kB\n` +
+                `SwapTotal:      ${kb(swapTotal)} kB\n` +
+                `SwapFree:       ${kb(memory.swapFreeMb ?? swapTotal)} kB\n`,
+        );
+    }
+
+    /** /proc/vmstat with the oom_kill counter among its neighbours. */
+    setOomKills(count: number): void {
+        writeFileSync(
+            this.procFile("vmstat"),
+            `nr_free_pages 100000\npgmajfault 42\noom_kill ${count}\nnr_unstable 0\n`,
+        );
+    }
+
+    setBootId(id: string): void {
+        writeFileSync(this.procFile("sys/kernel/random/boot_id"), `${id}\n`);
+    }
+
     setUnitFailed(unit: string, failed: boolean): void {
         const marker = path.join(this.systemdState, "failed", unit);
         mkdirSync(path.dirname(marker), { recursive: true });
@@ -152,6 +217,7 @@ export class OpsSandbox {
             STATE_DIRECTORY: this.healthState,
             FAKE_DOCKER_STATE: this.dockerState,
             FAKE_SYSTEMD_STATE: this.systemdState,
+            FAKE_DF_FILE: path.join(this.root, "df"),
             ...this.extraEnv,
         };
     }
@@ -160,9 +226,19 @@ export class OpsSandbox {
         return runProcess(file, args, { env: this.env(), cwd: this.root, input });
     }
 
+    /** Like `run`, but returns at once with the process id and the result to come. */
+    start(file: string, args: readonly string[] = []): StartedProcess {
+        return startProcess(file, args, { env: this.env(), cwd: this.root });
+    }
+
     cleanup(): void {
         rmSync(this.root, { recursive: true, force: true });
     }
+}
+
+export interface StartedProcess {
+    readonly pid: number;
+    readonly result: Promise<RunResult>;
 }
 
 export function runProcess(
@@ -170,8 +246,16 @@ export function runProcess(
     args: readonly string[],
     options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
 ): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(file, [...args], { env: options.env, cwd: options.cwd });
+    return startProcess(file, args, options).result;
+}
+
+export function startProcess(
+    file: string,
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
+): StartedProcess {
+    const child = spawn(file, [...args], { env: options.env, cwd: options.cwd });
+    const result = new Promise<RunResult>((resolve, reject) => {
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -181,11 +265,44 @@ export function runProcess(
         child.stdin.on("error", () => undefined);
         child.stdin.end(options.input ?? "");
     });
+    if (child.pid === undefined) throw new Error(`${file} did not start`);
+    return { pid: child.pid, result };
+}
+
+/**
+ * Whether a child of process `pid` is `flock <fd>` on `lockFile` (from /proc: the child's command
+ * line names the descriptor, its fd link names the file), i.e. `pid` waits for or holds that lock.
+ */
+export function inFlockOn(pid: number, lockFile: string): boolean {
+    const children = readProc(`/proc/${pid}/task/${pid}/children`).trim();
+    return (
+        children !== "" &&
+        children.split(" ").some((child) => {
+            const argv = readProc(`/proc/${child}/cmdline`).split("\0").filter(Boolean);
+            const fd = argv.at(-1) ?? "";
+            if (path.basename(argv[0] ?? "") !== "flock" || !/^\d+$/.test(fd)) return false;
+            try {
+                return readlinkSync(`/proc/${child}/fd/${fd}`) === lockFile;
+            } catch {
+                return false; // the child ended meanwhile
+            }
+        })
+    );
+}
+
+function readProc(file: string): string {
+    try {
+        return readFileSync(file, "utf8");
+    } catch {
+        return "";
+    }
 }
 
 function readLines(file: string): string[] {
     if (!existsSync(file)) return [];
-    return readFileSync(file, "utf8").split("\n").filter((line) => line !== "");
+    return readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => line !== "");
 }
 
 /** Holds an flock on `file` (as another backup or restore would) until `release`. */

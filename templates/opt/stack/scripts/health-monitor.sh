@@ -7,11 +7,16 @@
 #     a stopped or removed one gets `docker compose up -d <service>` (`restart` cannot bring back a
 #     removed container), an unhealthy one `docker compose restart <service>`, a paused one
 #     `docker compose unpause <service>`; one still starting is left to its healthcheck;
-#   - the backup unit must not be in the failed state.
+#   - the backup unit must not be in the failed state;
+#   - the filesystems of the stack dir and of Docker's data must keep enough free space and inodes;
+#   - available memory must not stay low for several checks in a row;
+#   - the kernel must not have killed a process for lack of memory (OOM) since the last check.
 # A problem opens an incident (a file in the state directory). When an admin chat is configured,
 # each incident sends one alert, and one recovery message once the service is healthy again; a
-# message that could not be delivered is retried on the next check. Everything it does is logged
-# (stderr, which systemd sends to the journal).
+# message that could not be delivered is retried on the next check. A check without a failed
+# repair then pings the heartbeat URL, if one is configured, so that an outside service notices
+# when the checks stop (the whole VPS down). Everything it does is logged (stderr, which systemd
+# sends to the journal).
 set -euo pipefail
 
 # --- rendered variables ---
@@ -22,6 +27,12 @@ readonly BOT_API_SERVICE={{ bot_api_service }}
 readonly BOT_API_PORT={{ bot_api_port }}
 readonly BACKUP_UNIT={{ backup_unit }}
 readonly LOCK_DIR={{ lock_dir }}
+readonly PROC_DIR={{ proc_dir }}
+readonly DISK_PATHS={{ disk_paths }}
+readonly DISK_MIN_FREE_PERCENT={{ disk_min_free_percent }}
+readonly INODES_MIN_FREE_PERCENT={{ inodes_min_free_percent }}
+readonly MEMORY_MIN_AVAILABLE_MB={{ memory_min_available_mb }}
+readonly MEMORY_LOW_CHECKS={{ memory_low_checks }}
 # --- end of rendered variables ---
 
 # systemd sets STATE_DIRECTORY from the unit's StateDirectory=.
@@ -31,6 +42,7 @@ readonly LOG_TAG="telegram-health"
 ALERT_BOT_TOKEN=""
 ALERT_CHAT_ID=""
 ALERT_API_BASE_URL=""
+HEARTBEAT_URL=""
 failures=0
 problems=0
 heal_outcome=""
@@ -52,7 +64,7 @@ load_alert_config() {
         [[ -z "$line" || "$line" == \#* ]] && continue
         key="${line%%=*}"
         case "$key" in
-            ALERT_BOT_TOKEN | ALERT_CHAT_ID | ALERT_API_BASE_URL)
+            ALERT_BOT_TOKEN | ALERT_CHAT_ID | ALERT_API_BASE_URL | HEARTBEAT_URL)
                 printf -v "$key" '%s' "${line#*=}" ;;
             *) log "WARNING: ignoring unknown key '$key' in $ALERT_ENV_FILE" ;;
         esac
@@ -223,6 +235,121 @@ check_backup_unit() {
     fi
 }
 
+# --- host resources ---
+
+# Prints "<size MB> <avail MB> <inodes> <free inodes> <mount point>" once per filesystem.
+filesystems() {
+    local path existing=()
+    for path in $DISK_PATHS; do
+        if [[ -e "$path" ]]; then existing+=("$path"); fi
+    done
+    ((${#existing[@]} > 0)) || return 0
+    df --block-size=1M --output=size,avail,itotal,iavail,target -- "${existing[@]}" |
+        tail -n +2 | sort -u -k5
+}
+
+check_disk() {
+    local size avail itotal iavail target space="" inodes=""
+    while read -r size avail itotal iavail target; do
+        if ((size > 0 && avail * 100 < size * DISK_MIN_FREE_PERCENT)); then
+            space+="${space:+; }$target has $avail MB free of $size MB ($((avail * 100 / size))%)"
+        fi
+        # Some filesystems (btrfs) have no fixed inode count and report 0.
+        if ((itotal > 0 && iavail * 100 < itotal * INODES_MIN_FREE_PERCENT)); then
+            inodes+="${inodes:+; }$target has $iavail of $itotal inodes free"
+            inodes+=" ($((iavail * 100 / itotal))%)"
+        fi
+    done < <(filesystems)
+    if [[ -n "$space" ]]; then
+        space+=" (alert under $DISK_MIN_FREE_PERCENT%); see: npm run ops -- status"
+        report_problem disk "$space"
+    else
+        close_incident disk
+    fi
+    if [[ -n "$inodes" ]]; then
+        report_problem inodes "$inodes (alert under $INODES_MIN_FREE_PERCENT%)"
+    else
+        close_incident inodes
+    fi
+}
+
+meminfo_mb() {
+    awk -v key="$1:" '$1 == key { printf "%d\n", $2 / 1024; found = 1 } END { exit !found }' \
+        "$PROC_DIR/meminfo"
+}
+
+# Low for one check is normal under a burst (an ffmpeg job); low for several in a row is not.
+check_memory() {
+    local available total swap_total swap_free detail count=0
+    local low_file="$STATE_DIR/memory.low-checks"
+    if ! available="$(meminfo_mb MemAvailable)" || ! total="$(meminfo_mb MemTotal)"; then
+        log "WARNING: cannot read MemAvailable from $PROC_DIR/meminfo; memory not checked"
+        return 0
+    fi
+    if ((available >= MEMORY_MIN_AVAILABLE_MB)); then
+        rm -f -- "$low_file"
+        close_incident memory
+        return 0
+    fi
+    if [[ -f "$low_file" ]]; then count="$(cat "$low_file")"; fi
+    count=$((count + 1))
+    printf '%s\n' "$count" >"$low_file"
+    if ((count < MEMORY_LOW_CHECKS)); then
+        log "memory is low: $available MB available" \
+            "(check $count of $MEMORY_LOW_CHECKS before alerting)"
+        return 0
+    fi
+    swap_total="$(meminfo_mb SwapTotal || echo 0)"
+    swap_free="$(meminfo_mb SwapFree || echo 0)"
+    detail="only $available MB of $total MB available for $count checks in a row"
+    detail+=" (alert under $MEMORY_MIN_AVAILABLE_MB MB); swap used"
+    detail+=" $((swap_total - swap_free)) of $swap_total MB; see: npm run ops -- status"
+    report_problem memory "$detail"
+}
+
+# The kernel counts OOM kills since boot (/proc/vmstat oom_kill, Linux 4.13+); the last count is
+# kept with the boot id, so a reboot starts again from zero.
+check_oom() {
+    local count boot state="$STATE_DIR/oom-kills" last_boot="" last_count=0 last_time killed
+    local line detail
+    if ! count="$(awk '$1 == "oom_kill" { print $2; found = 1 } END { exit !found }' \
+        "$PROC_DIR/vmstat" 2>/dev/null)"; then
+        return 0
+    fi
+    boot="$(cat "$PROC_DIR/sys/kernel/random/boot_id" 2>/dev/null || echo unknown)"
+    if [[ -f "$state" ]]; then read -r last_boot last_count last_time <"$state"; fi
+    printf '%s %s %s\n' "$boot" "$count" "$(date +%s)" >"$state"
+    # First check ever: history before it is not news.
+    [[ -n "$last_boot" ]] || return 0
+    if [[ "$last_boot" != "$boot" ]]; then last_count=0; fi
+    killed=$((count - last_count))
+    if ((killed <= 0)); then
+        close_incident oom
+        return 0
+    fi
+    line="$(journalctl -k -q -o cat --since "@${last_time:-0}" 2>/dev/null |
+        grep -E 'Killed process|oom-kill:' | tail -n 1 || true)"
+    detail="the kernel killed $killed process(es) for lack of memory since the last check"
+    report_problem oom "$detail${line:+ (last: $line)}; see: journalctl -k | grep -i oom"
+}
+
+# --- the outside dead-man's switch ---
+
+# A short, bounded ping that never fails the check: the outside service alerts on missing pings.
+ping_heartbeat() {
+    [[ -n "$HEARTBEAT_URL" ]] || return 0
+    local url error
+    url="$(curl_config_quote "$HEARTBEAT_URL")"
+    if error="$(curl --silent --show-error --fail --connect-timeout 5 --max-time 10 \
+        --output /dev/null --config <(printf 'url = %s\n' "$url") 2>&1)"; then
+        date +%s >"$STATE_DIR/heartbeat.last-ok"
+        rm -f -- "$STATE_DIR/heartbeat.last-error"
+    else
+        printf '%s %s\n' "$(date +%s)" "$error" >"$STATE_DIR/heartbeat.last-error"
+        log "WARNING: the heartbeat ping failed ($error); the outside monitor alerts if this lasts"
+    fi
+}
+
 main() {
     umask 077
     mkdir -p "$STATE_DIR" "$LOCK_DIR"
@@ -241,8 +368,15 @@ main() {
         count=$((count + 1))
     done
     check_backup_unit
-    log "checked $count services and $BACKUP_UNIT: $problems problem(s), $failures failed repair(s)"
-    [[ "$failures" -eq 0 ]]
+    check_disk
+    check_memory
+    check_oom
+    log "checked $count services, $BACKUP_UNIT, disk, memory and OOM kills:" \
+        "$problems problem(s), $failures failed repair(s)"
+    # For `ops check`: when the last check ran and what it found.
+    printf '%s %s %s\n' "$(date +%s)" "$problems" "$failures" >"$STATE_DIR/last-check"
+    [[ "$failures" -eq 0 ]] || return 1
+    ping_heartbeat
 }
 
 main "$@"
