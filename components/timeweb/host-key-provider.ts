@@ -140,13 +140,13 @@ export function hostKeyProvider(options: HostKeyProviderOptions): pulumi.dynamic
         options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const probeTimeout = options.probeTimeoutMs ?? 15_000;
     return {
-        diff(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
-            return Promise.resolve(diffHostKey(olds, news));
+        async diff(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
+            return diffHostKey(olds, news);
         },
 
         async create(inputs: HostKeyInputs) {
             const deadline = Date.now() + inputs.timeoutMs;
-            let last: string;
+            let last = "no answer yet";
             for (;;) {
                 try {
                     const seen = await probeHost(inputs.host, inputs.port, probeTimeout);
@@ -195,14 +195,14 @@ export function hostKeyProvider(options: HostKeyProviderOptions): pulumi.dynamic
             return { id, props: { ...props, authMethods: seen.authMethods } };
         },
 
-        update(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
+        async update(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
             const outs: HostKeyOutputs = {
                 ...news,
                 hostKey: olds.hostKey,
                 fingerprint: olds.fingerprint,
                 authMethods: olds.authMethods,
             };
-            return Promise.resolve({ outs });
+            return { outs };
         },
     };
 }

@@ -43,32 +43,23 @@ export function withoutSecrets(value: unknown): unknown {
 /** Fake outputs of the provider resources the program uses; in a first preview they are unknown. */
 function mockState(
     args: pulumi.runtime.MockResourceArgs,
-    options: MockOptions,
+    generatedPassword: string,
+    preview: boolean,
 ): Record<string, unknown> {
-    const inputs = args.inputs as Record<string, unknown>;
-    if (options.preview === true) return inputs;
+    if (preview) return args.inputs;
     switch (args.type) {
         case "random:index/randomPassword:RandomPassword":
             // The engine would mark it secret; the mock must do so itself (pulumi-notes §9).
             return {
-                ...inputs,
-                result: { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: options.generatedPassword },
+                ...args.inputs,
+                result: { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: generatedPassword },
             };
         case "docker:index/image:Image":
-            return { ...inputs, repoDigest: `sha256:${"ab".repeat(32)}` };
-        case "command:remote:Command": {
-            const stdout = options.commandStdout?.(args.name) ?? "UNCHANGED";
-            // The engine applies additionalSecretOutputs, which the mock never sees; the secret
-            // steps are the ones run with logging off (step-commands.ts), so mark theirs here.
-            const secret = inputs.logging === "none";
-            return {
-                ...inputs,
-                stdout: secret ? { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: stdout } : stdout,
-                stderr: "",
-            };
-        }
+            return { ...args.inputs, repoDigest: `sha256:${"ab".repeat(32)}` };
+        case "command:remote:Command":
+            return { ...args.inputs, stdout: "UNCHANGED", stderr: "" };
         default:
-            return inputs;
+            return args.inputs;
     }
 }
 
@@ -76,16 +67,12 @@ function mockState(
  * Sets the stack config (plain object with the stack's keys; listed keys are secret) and the
  * mocks. Returns the list that every registered resource is appended to.
  */
-export interface MockOptions {
+export async function installMocks(options: {
     config: Record<string, unknown>;
     secretKeys: readonly string[];
     generatedPassword: string;
     preview?: boolean;
-    /** A command's stdout by resource name (default: "UNCHANGED"). */
-    commandStdout?: (name: string) => string;
-}
-
-export async function installMocks(options: MockOptions): Promise<RecordedResource[]> {
+}): Promise<RecordedResource[]> {
     const recorded: RecordedResource[] = [];
     const config = Object.fromEntries(
         Object.entries(options.config).map(([key, value]) => [
@@ -108,10 +95,10 @@ export async function installMocks(options: MockOptions): Promise<RecordedResour
                 });
                 return {
                     id: `${args.name}-id`,
-                    state: mockState(args, options),
+                    state: mockState(args, options.generatedPassword, options.preview ?? false),
                 };
             },
-            call: (args) => args.inputs as Record<string, unknown>,
+            call: (args) => args.inputs,
         },
         PROJECT,
         "test",
@@ -135,19 +122,17 @@ export async function settle(): Promise<void> {
  * host: the real checks (components/config/preflight.ts) over an agent that holds the operator
  * keys in config order, on a laptop, without the host handshake.
  */
-export function cleanPreflight(
+export async function cleanPreflight(
     config: StackConfig,
     target: { host: string; hostKey?: string },
     connectionKey?: ConnectionKey,
 ): Promise<PreflightResult> {
-    return Promise.resolve(
-        preflight({
-            config,
-            host: target.host,
-            ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
-            ...(connectionKey === undefined ? {} : { connectionKey }),
-            agent: { socket: "mock-agent", keys: config.operatorKeys.map(parsePublicKeyLine) },
-            githubHostedRunner: false,
-        }),
-    );
+    return preflight({
+        config,
+        host: target.host,
+        ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
+        ...(connectionKey === undefined ? {} : { connectionKey }),
+        agent: { socket: "mock-agent", keys: config.operatorKeys.map(parsePublicKeyLine) },
+        githubHostedRunner: false,
+    });
 }

@@ -204,7 +204,7 @@ export class FakeTelegram {
             return reply(res, 401, { ok: false, error_code: 401, description: "Unauthorized" });
         }
         const method = match[2]!;
-        const { payload, uploads } = parsePayload(req, body);
+        const { payload, uploads } = await parsePayload(req, body);
         const call: ApiCall = { method, payload, uploads, at: Date.now() };
         if (method !== "getUpdates") this.calls.push(call);
         const failure = this.failures.get(method)?.shift();
@@ -417,10 +417,10 @@ function parseMultipart(
     return { payload, uploads };
 }
 
-function parsePayload(
+async function parsePayload(
     req: IncomingMessage,
     body: Buffer,
-): { payload: Record<string, unknown>; uploads: Upload[] } {
+): Promise<{ payload: Record<string, unknown>; uploads: Upload[] }> {
     const type = req.headers["content-type"] ?? "";
     if (type.startsWith("multipart/form-data")) {
         const boundary = /boundary=([^;]+)/.exec(type)?.[1];
