@@ -7,25 +7,22 @@ import {
     ProductNotFoundError,
     VideoError,
 } from "../errors.js";
-import { parseCallbackData, type MediaKind } from "../keyboard.js";
+import { downloadData, type MediaKind } from "../keyboard.js";
 import type { UserInfo } from "../services/events.js";
 import { sendPhotos, sendVideo, type Delivery } from "../telegram/media-sender.js";
 import { describe, StatusMessage } from "../telegram/status-message.js";
 import { texts } from "../texts.js";
 import { userOf } from "./user.js";
 
-/** The card's buttons: `download:{nm}:{photo|video|both}`. */
+/** The card's buttons: `download:{nm}:{photo|video|both}`; other data goes to the stale feature. */
 export const downloadFeature = new Composer<BotContext>();
 
-downloadFeature.on("callback_query:data", async (ctx) => {
+downloadFeature.callbackQuery(downloadData.filter, async (ctx, next) => {
     const { deps } = ctx;
-    const parsed = parseCallbackData(ctx.callbackQuery.data);
+    const parsed = downloadData.unpack(ctx.callbackQuery.data);
     const message = ctx.callbackQuery.message;
-    if (!parsed || !message) {
-        ctx.log.warn({ data: ctx.callbackQuery.data.slice(0, 64) }, "rejected callback data");
-        await ctx.answerCallbackQuery({ text: texts.staleButton, show_alert: true });
-        return;
-    }
+    // A message older than 48 h is "inaccessible" (date 0): its card cannot be edited any more.
+    if (!parsed || !message || message.date === 0) return next();
     const user = userOf(ctx);
     if (deps.busyUsers.has(user.id)) {
         await ctx.answerCallbackQuery({ text: texts.busy, show_alert: true });

@@ -22,20 +22,31 @@ describe("photoBatches (10.2.12)", () => {
 });
 
 describe("RateLimiter (spec 1.6)", () => {
+    const wait = (seconds: number, notify: boolean) => ({ allowed: false, waitSeconds: seconds, notify });
+
     it("rejects within the interval with floor(limit - elapsed) + 1 seconds and keeps the first timestamp", () => {
         const limiter = new RateLimiter(3000);
-        expect(limiter.hit(1, 10_000)).toBe(0);
-        expect(limiter.hit(1, 10_500)).toBe(3);
-        expect(limiter.hit(1, 12_100)).toBe(1);
-        expect(limiter.hit(2, 12_100)).toBe(0);
-        expect(limiter.hit(1, 13_000)).toBe(0);
+        expect(limiter.hit(1, 10_000)).toEqual({ allowed: true });
+        expect(limiter.hit(1, 10_500)).toEqual(wait(3, true));
+        expect(limiter.hit(1, 12_100)).toEqual(wait(1, false));
+        expect(limiter.hit(2, 12_100)).toEqual({ allowed: true });
+        expect(limiter.hit(1, 13_000)).toEqual({ allowed: true });
+    });
+
+    it("asks for one notice per cooldown, however many actions it rejects", () => {
+        const limiter = new RateLimiter(3000);
+        limiter.hit(1, 0);
+        const verdicts = Array.from({ length: 129 }, (_, i) => limiter.hit(1, 10 + i));
+        expect(verdicts.filter((v) => !v.allowed && v.notify)).toHaveLength(1);
+        expect(limiter.hit(1, 3000)).toEqual({ allowed: true });
+        expect(limiter.hit(1, 3001)).toEqual(wait(3, true));
     });
 
     it("purges old users once the map is large", () => {
         const limiter = new RateLimiter(1000, 3);
         for (let user = 1; user <= 4; user++) limiter.hit(user, 0);
-        expect(limiter.hit(1, 3_700_000)).toBe(0);
-        expect(limiter.hit(9, 3_700_000)).toBe(0);
+        expect(limiter.hit(1, 3_700_000)).toEqual({ allowed: true });
+        expect(limiter.hit(9, 3_700_000)).toEqual({ allowed: true });
     });
 });
 
