@@ -40,7 +40,8 @@ async function showProduct(ctx: BotContext, nm: string): Promise<void> {
     deps.analytics.track(user, "article_request", { nm_id: Number(nm) });
     const status = await ctx.reply(texts.searching(nm), inThread(ctx));
     const controller = new AbortController();
-    const session = deps.lookup.session(controller.signal);
+    // The whole lookup (card, then the video search) ends by the deadline, whatever the CDN does.
+    const session = deps.lookup.session(controller.signal, deps.config.lookupDeadlineMs);
     let product: ProductMedia;
     try {
         product = await deps.lookup.findProduct(nm, session);

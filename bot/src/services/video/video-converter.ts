@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { CdnSession } from "../wb/cdn-client.js";
 import { remux } from "./ffmpeg.js";
-import { preparePlaylist } from "../wb/hls-playlist.js";
+import { preparePlaylist, type PlaylistSource } from "../wb/hls-playlist.js";
 import { Semaphore } from "../semaphore.js";
 import type { TempFiles } from "./temp-files.js";
 
@@ -24,6 +24,8 @@ export interface Converted {
     path: string;
     bytes: number;
     durationSec: number;
+    /** The playlist the video was made from (what its file_id stays valid for). */
+    source: PlaylistSource;
 }
 
 /**
@@ -74,7 +76,12 @@ export class VideoConverter {
                 { nm, mb: +(result.bytes / 1048576).toFixed(1), ms: Date.now() - started },
                 "video converted",
             );
-            return { path: output, bytes: result.bytes, durationSec: playlist.durationSec };
+            return {
+                path: output,
+                bytes: result.bytes,
+                durationSec: playlist.durationSec,
+                source: playlist.source,
+            };
         } catch (error) {
             await this.temp.remove(output);
             throw error;

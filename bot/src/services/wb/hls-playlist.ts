@@ -1,13 +1,19 @@
 import { VideoError } from "../../errors.js";
-import { assertAllowed, type CdnSession } from "./cdn-client.js";
+import { assertAllowed, sha256, type CdnSession, type Validator } from "./cdn-client.js";
 
-const PLAYLIST_MAX_BYTES = 2 * 1024 * 1024;
+export const PLAYLIST_MAX_BYTES = 2 * 1024 * 1024;
 
 export interface PreparedPlaylist {
     /** The media playlist with every URI made absolute and checked against the allow-list. */
     text: string;
     durationSec: number;
     segments: number;
+}
+
+/** What identifies the video's content: the playlist at the video URL, as first fetched. */
+export interface PlaylistSource {
+    sha256: string;
+    validator?: Validator;
 }
 
 /**
@@ -19,24 +25,29 @@ export async function preparePlaylist(
     url: string,
     session: CdnSession,
     allowedHosts: readonly string[],
-): Promise<PreparedPlaylist> {
+): Promise<PreparedPlaylist & { source: PlaylistSource }> {
     let playlistUrl = url;
-    let text = await fetchPlaylist(playlistUrl, session);
+    const first = await fetchPlaylist(playlistUrl, session);
+    const source = { sha256: sha256(first.text), validator: first.validator };
+    let text = first.text;
     if (text.includes("#EXT-X-STREAM-INF")) {
         playlistUrl = bestVariant(text, playlistUrl);
-        text = await fetchPlaylist(playlistUrl, session);
+        text = (await fetchPlaylist(playlistUrl, session)).text;
     }
-    return checkMediaPlaylist(text, playlistUrl, allowedHosts);
+    return { ...checkMediaPlaylist(text, playlistUrl, allowedHosts), source };
 }
 
-async function fetchPlaylist(url: string, session: CdnSession): Promise<string> {
+async function fetchPlaylist(
+    url: string,
+    session: CdnSession,
+): Promise<{ text: string; validator?: Validator }> {
     const reply = await session.get(url, PLAYLIST_MAX_BYTES);
     if (reply.status !== 200 || !reply.body) {
         throw new VideoError("playlist", `playlist ${url} answered ${reply.status || "no reply"}`);
     }
     const text = reply.body.toString("utf8");
     if (!text.startsWith("#EXTM3U")) throw new VideoError("playlist", `${url} is not a playlist`);
-    return text;
+    return { text, validator: reply.validator };
 }
 
 function bestVariant(master: string, base: string): string {
