@@ -96,6 +96,7 @@ export async function startApp(
             {
                 ffmpegPath: config.ffmpegPath,
                 timeoutMs: config.convertTimeoutMs,
+                readTimeoutMs: config.readTimeoutMs,
                 maxBytes: config.maxVideoBytes,
                 maxJobs: config.ffmpegMaxJobs,
                 allowedHosts: config.cdn.allowedHosts,

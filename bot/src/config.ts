@@ -75,6 +75,7 @@ const schema = z.object({
     HLS_MAX_VIDEO_SIZE_MB: int(CLOUD_UPLOAD_LIMIT_MB, 1, 2000),
     HLS_TEMP_DIR: z.string().min(1).default(join(tmpdir(), "mpcabinet-media")),
     HLS_CONVERT_TIMEOUT: int(300, 5, 3600),
+    HLS_READ_TIMEOUT: seconds(15, 0.2, 120),
     FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
     FFMPEG_MAX_JOBS: int(1, 1, 8),
     RATE_LIMIT_SECONDS: seconds(3, 0, 3600),
@@ -134,6 +135,8 @@ export interface Config {
     maxVideoMb: number;
     tempDir: string;
     convertTimeoutMs: number;
+    /** No video bytes from the CDN for this long: the job is stalled and stops. */
+    readTimeoutMs: number;
     ffmpegPath: string;
     ffmpegMaxJobs: number;
     messageIntervalMs: number;
@@ -223,6 +226,7 @@ function toConfig(e: Env): Config {
         maxVideoBytes: maxVideoMb * 1024 * 1024,
         tempDir: e.HLS_TEMP_DIR,
         convertTimeoutMs: e.HLS_CONVERT_TIMEOUT * 1000,
+        readTimeoutMs: Math.round(e.HLS_READ_TIMEOUT * 1000),
         ffmpegPath: e.FFMPEG_PATH,
         ffmpegMaxJobs: e.FFMPEG_MAX_JOBS,
         messageIntervalMs: e.RATE_LIMIT_SECONDS * 1000,

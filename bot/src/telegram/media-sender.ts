@@ -68,14 +68,13 @@ export async function sendPhotos(d: Delivery): Promise<PhotoResult> {
         items = await collectPhotos(d, urls, false);
         fileIds = await sendBatches(d, items);
     }
-    await Promise.all(
-        items.map((item, i) => {
-            const fileId = fileIds[i];
-            return item.content && fileId
-                ? deps.cache.setFile(item.url, "photo", { ...item.content, fileId })
-                : undefined;
-        }),
-    );
+    // Cache writes never fail and fill the memory layer at once: the user does not wait for them.
+    items.forEach((item, i) => {
+        const fileId = fileIds[i];
+        if (item.content && fileId) {
+            void deps.cache.setFile(item.url, "photo", { ...item.content, fileId });
+        }
+    });
     return { sent: items.length, missing: urls.length - items.length };
 }
 
@@ -183,7 +182,7 @@ export async function sendVideo(d: Delivery, title?: string): Promise<void> {
             apiSignal(d.signal),
         );
         const fileId = message.video?.file_id;
-        if (fileId) await deps.cache.setFile(url, "video", { fileId, ...video.source });
+        if (fileId) void deps.cache.setFile(url, "video", { fileId, ...video.source });
     } finally {
         await deps.temp.remove(video.path);
     }

@@ -153,7 +153,8 @@ export class FakeCdn {
             if ("delayMs" in fault) delay += fault.delayMs;
         }
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-        const found = this.resolve(path, truncate);
+        // The query string does not select content (as on a static CDN).
+        const found = this.resolve(path.split("?")[0]!, truncate);
         if (!found) return send(res, 404);
         if (stall) {
             res.writeHead(200, { "content-type": found.type, "content-length": found.body.length });

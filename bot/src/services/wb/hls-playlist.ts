@@ -19,12 +19,15 @@ export interface PlaylistSource {
 /**
  * Fetches an HLS playlist (following a master playlist to its best variant), and checks it: a VOD
  * playlist with an end tag, at least one segment, and every segment/key/map on an allowed host.
- * ffmpeg then reads this checked copy from a local file, so it only fetches URLs we vetted.
+ * ffmpeg then reads this checked copy from a local file, each URI routed through the segment
+ * relay, so it only fetches URLs we vetted.
  */
 export async function preparePlaylist(
     url: string,
     session: CdnSession,
     allowedHosts: readonly string[],
+    /** Where ffmpeg fetches each checked URI from (the segment relay); default: the URI itself. */
+    route: (checkedUri: string) => string = (uri) => uri,
 ): Promise<PreparedPlaylist & { source: PlaylistSource }> {
     let playlistUrl = url;
     const first = await fetchPlaylist(playlistUrl, session);
@@ -34,7 +37,7 @@ export async function preparePlaylist(
         playlistUrl = bestVariant(text, playlistUrl);
         text = (await fetchPlaylist(playlistUrl, session)).text;
     }
-    return { ...checkMediaPlaylist(text, playlistUrl, allowedHosts), source };
+    return { ...checkMediaPlaylist(text, playlistUrl, allowedHosts, route), source };
 }
 
 async function fetchPlaylist(
@@ -67,6 +70,7 @@ export function checkMediaPlaylist(
     text: string,
     base: string,
     allowedHosts: readonly string[],
+    route: (checkedUri: string) => string = (uri) => uri,
 ): PreparedPlaylist {
     const absolute = (uri: string): string => {
         const href = new URL(uri, base).href;
@@ -75,7 +79,7 @@ export function checkMediaPlaylist(
         } catch {
             throw new VideoError("playlist", `playlist refers to a host outside the allow-list`);
         }
-        return href;
+        return route(href);
     };
     let duration = 0;
     let segments = 0;
