@@ -31,7 +31,9 @@ export function createBot(deps: Deps, botConfig: BotConfig<BotContext>): Bot<Bot
         const queued = deps.scheduler.enqueue(key, () =>
             next().catch((error: unknown) => handleError(new BotError(error, ctx))),
         );
-        if (!queued) ctx.log.warn({ user: ctx.from?.id }, "update dropped: the user's queue is full");
+        if (!queued) {
+            ctx.log.warn({ user: ctx.from?.id }, "update dropped: the user's queue is full");
+        }
     });
     bot.use(startFeature);
     bot.use(downloadFeature);

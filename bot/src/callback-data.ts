@@ -1,7 +1,9 @@
 /** A field of callback data: a pattern for free values, or the list of allowed words. */
 type FieldSpec = RegExp | readonly string[];
 type FieldValue<S> = S extends readonly (infer Word)[] ? Word : string;
-export type CallbackValues<F extends Record<string, FieldSpec>> = { [K in keyof F]: FieldValue<F[K]> };
+export type CallbackValues<F extends Record<string, FieldSpec>> = {
+    [K in keyof F]: FieldValue<F[K]>;
+};
 
 export interface CallbackData<F extends Record<string, FieldSpec>> {
     /** Matches well-formed data of this kind only: use it to route button presses. */

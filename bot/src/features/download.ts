@@ -97,7 +97,8 @@ async function deliverBoth(d: Delivery, user: UserInfo): Promise<void> {
     } catch (error) {
         if (!(error instanceof NoMediaError)) throw error;
     }
-    if ((await deps.lookup.findVideo(nm, d.session)) === null) {
+    const hint = (await deps.cache.getProduct(nm))?.hasVideo;
+    if ((await deps.lookup.findVideo(nm, d.session, hint)) === null) {
         if (photos.sent === 0) throw new NoMediaError(nm, "any");
         await finishPhotos(d.status, photos);
         return;

@@ -31,7 +31,9 @@ productFeature.on("message", async (ctx) => {
 /** In a group, the answer replies to the asking message, so it is clear whom it answers. */
 function inThread(ctx: BotContext): { reply_parameters?: ReplyParameters } {
     if (ctx.chat?.type === "private" || !ctx.msg) return {};
-    return { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } };
+    return {
+        reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
+    };
 }
 
 async function showProduct(ctx: BotContext, nm: string): Promise<void> {

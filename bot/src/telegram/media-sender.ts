@@ -144,13 +144,16 @@ function photoId(message: Message): string | undefined {
 export async function sendVideo(d: Delivery, title?: string): Promise<void> {
     const { deps, nm } = d;
     const caption = texts.videoCaption(nm, title);
-    let url = await deps.lookup.findVideo(nm, d.session);
+    // card.json's has_video (when known) spares a search for a product without video.
+    const hint = (await deps.cache.getProduct(nm))?.hasVideo;
+    let url = await deps.lookup.findVideo(nm, d.session, hint);
     if (!url) throw new NoMediaError(nm, "video");
     const cached = await deps.cache.getFile(url);
     const state = cached ? await playlistState(d.session, url, cached) : "changed";
     if (cached && state === "same") {
         try {
-            await deps.uploadApi.sendVideo(d.chatId, cached.fileId, { caption }, apiSignal(d.signal));
+            const options = { caption };
+            await deps.uploadApi.sendVideo(d.chatId, cached.fileId, options, apiSignal(d.signal));
             return;
         } catch (error) {
             if (!isStaleFileId(error)) throw error;
@@ -162,7 +165,7 @@ export async function sendVideo(d: Delivery, title?: string): Promise<void> {
         deps.log.info({ nm, url }, "the cached video is gone from the CDN; searching again");
         await deps.cache.forgetFiles([url]);
         await deps.lookup.forgetVideo(nm);
-        url = await deps.lookup.findVideo(nm, d.session);
+        url = await deps.lookup.findVideo(nm, d.session, hint);
         if (!url) throw new NoMediaError(nm, "video");
     }
     const video = await deps.converter.convert(nm, url, d.session, d.signal, {

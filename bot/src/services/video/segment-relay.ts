@@ -50,10 +50,11 @@ export class SegmentRelay {
         this.server = createServer((req, res) => this.serve(req, res));
         await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
         const address = this.server.address();
-        this.origin = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+        const port = typeof address === "object" && address ? address.port : 0;
+        this.origin = `http://127.0.0.1:${port}`;
     }
 
-    /** The loopback URL for a checked CDN URL; it keeps the file name (ffmpeg checks extensions). */
+    /** The loopback URL for a checked CDN URL, with its file name (ffmpeg checks extensions). */
     route(target: string): string {
         this.targets.push(target);
         const name = new URL(target).pathname.split("/").at(-1) || "file";
@@ -100,7 +101,10 @@ export class SegmentRelay {
             headers: range ? { range } : {},
             timeout: this.o.readTimeoutMs,
         });
-        res.on("close", () => upstream.destroy());
+        // ffmpeg went away mid-response: stop the download (a finished one keeps its connection).
+        res.on("close", () => {
+            if (!res.writableFinished) upstream.destroy();
+        });
         upstream.on("timeout", () => {
             this.fail(`no data from the CDN for ${this.o.readTimeoutMs} ms`);
             upstream.destroy();

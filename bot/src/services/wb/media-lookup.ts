@@ -117,7 +117,7 @@ export class MediaLookup {
         return this.fromInfo(nm, basket, info);
     }
 
-    /** The cached product if card.json is unchanged, the re-read one if it changed, else undefined. */
+    /** The cached product if card.json is unchanged, the re-read one if it changed, else none. */
     private async revalidate(
         nm: string,
         basket: number,
