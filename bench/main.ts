@@ -8,6 +8,8 @@ import { Cleanup } from "./cleanup.js";
 import { startSharedFixtures, type SharedFixtures } from "./fixtures.js";
 import { ensureHlsInput } from "./hls-inputs.js";
 import {
+    floodRow,
+    floodRun,
     idleRow,
     idleSamples,
     measureBigVideo,
@@ -85,7 +87,7 @@ function typicalArticles(count: number, firstSalt: number): BenchArticle[] {
 
 async function main(): Promise<void> {
     mkdirSync(cacheDir, { recursive: true });
-    const needsBot = ["2", "2b", "4", "5", "6", "7"].some(wanted);
+    const needsBot = ["2", "2b", "4", "5", "6", "7", "9"].some(wanted);
     const needsFixtures = needsBot || wanted("1");
     if (needsFixtures) progress("starting a private Postgres cluster + HLS fixture (bot helpers)");
     const fixtures = needsFixtures ? await startSharedFixtures(cleanup) : undefined;
@@ -128,6 +130,23 @@ async function main(): Promise<void> {
         return row;
     });
 
+    await step("9", "Other users' replies during a flood", "p95 < 2 s", async () => {
+        const runs = [];
+        for (const [label, env] of [
+            ["production rate limit (3 s)", {}],
+            ["rate limit off", { RATE_LIMIT_SECONDS: "0" }],
+        ] as const) {
+            progress(`9: a 130-message flood, ${label}`);
+            const rig = await startRig({
+                entry, hlsDir: fixtures!.hlsDir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
+                extraEnv: env, perChatIntervalMs: 1000,
+            });
+            runs.push(await floodRun(rig, label, typicalArticles(11, 12)));
+            await rig.bot.stop();
+        }
+        return floodRow(runs);
+    });
+
     await step("8", "Second apply (plan)", "0 steps", async () => measureSecondApplyPlan());
     await step("8b", "Test-VPS bootstrap", "second run: 0 CHANGED", () =>
         measureVpsBootstrap(withVps, cleanup));
@@ -147,7 +166,7 @@ async function rigMeasurements(entry: string, fixtures: SharedFixtures): Promise
     }
     await step("2", "Time to the product card with 50 ms CDN latency", ">= 10x faster", () =>
         measureLatency(rig, typicalArticles(20, 1).filter((_, i) => i % 3 === 0)));
-    await step("5", "Repeat request", "0 CDN requests, 0 upload bytes", () =>
+    await step("5", "Repeat request", "0 upload bytes; only conditional requests, all 304", () =>
         measureRepeat(rig, typicalArticles(20, 3).find((a) => a.product.photos >= 3)!));
     await step("7", "50 users within 10 s", "all served, no errors, ffmpeg <= limit", () =>
         measureLoad(rig, typicalArticles(50, 4), FFMPEG_MAX_JOBS));
