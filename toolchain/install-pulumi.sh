@@ -36,6 +36,8 @@ if [ -x "$bin_dir/pulumi" ] && [ "$(installed_version "$bin_dir/pulumi")" = "v$v
     exit 0
 fi
 
+# Go's own tarball installs under /usr/local/go, which a non-login shell may not have on PATH.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null || { say "go is needed to build pulumi v$version (Go >= 1.25)"; exit 1; }
 say "building pulumi v$version from its Go module into $bin_dir (cold: several minutes)"
 mkdir -p "$bin_dir"

@@ -17,6 +17,11 @@ export class RateLimiter {
         private readonly purgeAbove = 1000,
     ) {}
 
+    /** Users whose last accepted action is remembered (the memory the limiter holds). */
+    get trackedUsers(): number {
+        return this.last.size;
+    }
+
     hit(userId: number, now = Date.now()): Verdict {
         const previous = this.last.get(userId);
         if (previous !== undefined && now - previous.at < this.intervalMs) {

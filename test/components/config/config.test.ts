@@ -120,15 +120,15 @@ describe("parseStackConfig", () => {
         ],
         [
             { hostKey: "ecdsa-sha2-nistp256 AAAA" },
-            "hostKey: must be the server's ssh-ed25519 (or ssh-rsa) host key as `<type> <base64>`: npm run trust-host -- <host>",
+            "hostKey: must be the server's ssh-ed25519 host key as `ssh-ed25519 <base64>` (an ssh-rsa pin makes every step fail with \"no common algorithm\": the command provider would ask for the SHA-1 `ssh-rsa` signature, which the hardened sshd refuses; ECDSA host keys are not offered): npm run trust-host -- <host>",
         ],
         [
             { operatorKeys: ["not a key"] },
-            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[N]' \"$(cat ~/.ssh/id_ed25519.pub)\"",
         ],
         [
             { operatorKeys: ['ssh-ed25519 AAAA ok\ncommand="sh" ssh-ed25519 BBBB'] },
-            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[N]' \"$(cat ~/.ssh/id_ed25519.pub)\"",
         ],
         [
             { sshAllowFrom: [] },
@@ -197,6 +197,26 @@ describe("parseStackConfig", () => {
         ).join("\n");
         expect(text).toContain("bots[0].token");
         expect(text).not.toContain("SECRET");
+    });
+
+    it("reads back env and sshd values that `config set --path` stored as booleans or numbers", () => {
+        const config = parseStackConfig(
+            rawConfig({
+                bots: [{ name: BOT, schema: "m", env: { TELEGRAM_LOGOUT_FROM_CLOUD: true, WORKERS: 4 } }],
+                sshd: { extraOptions: { ClientAliveInterval: 300, AllowTcpForwarding: false } },
+            }),
+        );
+        expect(config.bots[0]?.env).toEqual({ TELEGRAM_LOGOUT_FROM_CLOUD: "true", WORKERS: "4" });
+        expect(config.sshd.extraOptions).toEqual({
+            ClientAliveInterval: "300",
+            AllowTcpForwarding: "false",
+        });
+    });
+
+    it("still refuses env values that are neither text, number nor boolean", () => {
+        expect(
+            problems(rawConfig({ bots: [{ name: BOT, schema: "m", env: { LIST: ["a"] } }] })),
+        ).toEqual(["bots[0].env.LIST: env values must be one line without quotes, $, ` or backslashes"]);
     });
 
     it("accepts the documented extension blocks (operations, timeweb) and a valid operator key", () => {
