@@ -356,11 +356,15 @@ class ProbeOutcome {
     }
 }
 
+/** The first probing chunk: the nearest guesses, which usually hit, cost two requests. */
+const FIRST_CHUNK = 2;
+
 /**
- * HEADs the URLs in parallel chunks (the session caps requests in flight) and returns the index of
- * the first URL, in order, that answered 200. Stops when only `reserve` requests are left, and
- * after a chunk when nothing has answered so far but failures (the CDN is down: probing on would
- * only add timeouts).
+ * HEADs the URLs in parallel chunks that double from FIRST_CHUNK up to `chunkSize` (the nearest
+ * candidates are the likely ones: a near miss costs a few requests and a far one a few round
+ * trips more) and returns the index of the first URL, in order, that answered 200. Stops when
+ * only `reserve` requests are left, and after a chunk when nothing has answered so far but
+ * failures (the CDN is down: probing on would only add timeouts).
  */
 async function probeInChunks(
     urls: string[],
@@ -370,10 +374,11 @@ async function probeInChunks(
     outcome: ProbeOutcome,
     afterChunk?: () => void,
 ): Promise<number | undefined> {
-    for (let i = 0; i < urls.length; ) {
+    let size = Math.min(FIRST_CHUNK, chunkSize);
+    for (let i = 0; i < urls.length; size = Math.min(chunkSize, size * 2)) {
         const room = session.requestsLeft - reserve;
         if (room <= 0) break;
-        const chunk = urls.slice(i, i + Math.min(chunkSize, room));
+        const chunk = urls.slice(i, i + Math.min(size, room));
         const replies = await Promise.all(chunk.map((url) => session.head(url)));
         replies.forEach((reply) => outcome.add(reply));
         afterChunk?.();
