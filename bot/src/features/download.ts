@@ -7,27 +7,25 @@ import {
     ProductNotFoundError,
     VideoError,
 } from "../errors.js";
-import { downloadData, type MediaKind } from "../keyboard.js";
+import { parseCallbackData, type MediaKind } from "../keyboard.js";
 import type { UserInfo } from "../services/events.js";
-import {
-    sendPhotos,
-    sendVideo,
-    type Delivery,
-    type PhotoResult,
-} from "../telegram/media-sender.js";
+import { sendPhotos, sendVideo, type Delivery } from "../telegram/media-sender.js";
 import { describe, StatusMessage } from "../telegram/status-message.js";
 import { texts } from "../texts.js";
 import { userOf } from "./user.js";
 
-/** The card's buttons: `download:{nm}:{photo|video|both}`; other data goes to the stale feature. */
+/** The card's buttons: `download:{nm}:{photo|video|both}`. */
 export const downloadFeature = new Composer<BotContext>();
 
-downloadFeature.callbackQuery(downloadData.filter, async (ctx, next) => {
+downloadFeature.on("callback_query:data", async (ctx) => {
     const { deps } = ctx;
-    const parsed = downloadData.unpack(ctx.callbackQuery.data);
+    const parsed = parseCallbackData(ctx.callbackQuery.data);
     const message = ctx.callbackQuery.message;
-    // A message older than 48 h is "inaccessible" (date 0): its card cannot be edited any more.
-    if (!parsed || !message || message.date === 0) return next();
+    if (!parsed || !message) {
+        ctx.log.warn({ data: ctx.callbackQuery.data.slice(0, 64) }, "rejected callback data");
+        await ctx.answerCallbackQuery({ text: texts.staleButton, show_alert: true });
+        return;
+    }
     const user = userOf(ctx);
     if (deps.busyUsers.has(user.id)) {
         await ctx.answerCallbackQuery({ text: texts.busy, show_alert: true });
@@ -65,9 +63,9 @@ async function deliver(
     const log = deps.log.child({ nm, kind, user: user.id });
     try {
         if (kind === "photo") {
-            const photos = await sendPhotos(d);
-            deps.analytics.track(user, "photo_sent", { nm_id: Number(nm), count: photos.sent });
-            await finishPhotos(status, photos);
+            const count = await sendPhotos(d);
+            deps.analytics.track(user, "photo_sent", { nm_id: Number(nm), count });
+            await status.delete();
         } else if (kind === "video") {
             await sendVideo(d, (await deps.cache.getProduct(nm))?.title);
             deps.analytics.track(user, "video_sent", { nm_id: Number(nm) });
@@ -81,31 +79,27 @@ async function deliver(
     }
 }
 
-/** The status message goes, unless some photos could not be fetched: then it says how many. */
-async function finishPhotos(status: StatusMessage, photos: PhotoResult): Promise<void> {
-    if (photos.missing === 0) return status.delete();
-    await status.final(texts.photosMissing(photos.missing, photos.sent + photos.missing));
-}
-
 /** Photos first, then the video under its own status message; a video failure keeps photos. */
 async function deliverBoth(d: Delivery, user: UserInfo): Promise<void> {
     const { deps, nm } = d;
-    let photos: PhotoResult = { sent: 0, missing: 0 };
+    let count = 0;
     try {
-        photos = await sendPhotos(d);
-        deps.analytics.track(user, "photo_sent", { nm_id: Number(nm), count: photos.sent });
+        count = await sendPhotos(d);
+        deps.analytics.track(user, "photo_sent", { nm_id: Number(nm), count });
     } catch (error) {
         if (!(error instanceof NoMediaError)) throw error;
     }
-    const hint = (await deps.cache.getProduct(nm))?.hasVideo;
-    if ((await deps.lookup.findVideo(nm, d.session, hint)) === null) {
-        if (photos.sent === 0) throw new NoMediaError(nm, "any");
-        await finishPhotos(d.status, photos);
+    const hasVideo =
+        (await deps.cache.getFileIds(nm, "video")).length > 0 ||
+        (await deps.lookup.findVideo(nm, d.session)) !== null;
+    if (!hasVideo) {
+        if (count === 0) throw new NoMediaError(nm, "any");
+        await d.status.delete();
         return;
     }
     let videoStatus = d.status;
-    if (photos.sent > 0) {
-        await finishPhotos(d.status, photos);
+    if (count > 0) {
+        await d.status.delete();
         const sent = await deps.uploadApi.sendMessage(d.chatId, texts.videoNext);
         videoStatus = new StatusMessage(deps.uploadApi, d.chatId, sent.message_id, deps.log);
     }
@@ -114,7 +108,7 @@ async function deliverBoth(d: Delivery, user: UserInfo): Promise<void> {
         deps.analytics.track(user, "video_sent", { nm_id: Number(nm) });
         await videoStatus.delete();
     } catch (error) {
-        if (photos.sent === 0) throw error;
+        if (count === 0) throw error;
         logFailure(deps.log.child({ nm }), error, d.signal);
         const reason = failureText(error, d.signal, deps.config.maxVideoMb);
         await videoStatus.final(texts.videoFailedAfterPhotos(reason));
