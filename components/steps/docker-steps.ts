@@ -21,6 +21,7 @@ export function planDockerEngine(config: StackConfig): Step[] {
             description: `Docker Engine and docker compose are installed (${config.docker.source})`,
             script: render("scripts/install-docker.sh", {
                 docker_source: config.docker.source,
+                docker_apt_repository: config.docker.aptRepository ?? "",
                 docker_key_fingerprint: DOCKER_APT_KEY_FINGERPRINT,
             }),
             secret: false,
