@@ -17,7 +17,7 @@ const psql = (database: string) =>
     `${COMPOSE} exec -T postgres psql -U telegram_admin -d ${database} -v ON_ERROR_STOP=1 -qAt`;
 const PSQL = psql("telegram_ecosystem");
 const INTERVAL_SECONDS = 15;
-/** One monitor cycle plus the run itself (docker compose v1 is slow on one vCPU) and slack. */
+/** One monitor cycle plus the run itself (several docker calls on a busy machine) and slack. */
 const ONE_CYCLE_MS = (INTERVAL_SECONDS + 45) * 1000;
 const CHAT = "4242";
 const BACKUP_NAME = /^backup_\d{8}_\d{6}\.dump$/;
@@ -77,8 +77,9 @@ describe("operations on the test VPS", () => {
     const backupFiles = async () => lines(await run(`ls -A ${STACK_DIR}/backups`)).sort();
     const STATE_FORMAT =
         "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}";
+    // `ps -a`: Compose v2 lists only running containers without it.
     const containerState = async (service: string) => {
-        const id = (await run(`${COMPOSE} ps -q ${service}`)).trim();
+        const id = (await run(`${COMPOSE} ps -a -q ${service}`)).trim();
         return (await run(`docker inspect --format '${STATE_FORMAT}' ${id}`)).trim();
     };
     const isHealthy = (service: string) => async () =>

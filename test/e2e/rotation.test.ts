@@ -134,7 +134,7 @@ function botDatabaseLogin(bot: string) {
 
 beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "rotation-e2e-"));
-    vps = await TestVps.create({ sshMode: "service", log });
+    vps = await TestVps.create({ log });
     const provisioned = await provision(vps, log, { bots: BOTS });
     current = {
         config: provisioned.config,
@@ -222,7 +222,8 @@ describe("host-key pinning and the ops CLI against the provisioned stack", () =>
         const result = await ops(["status"]);
         expectOk(result);
         for (const service of SERVICES) {
-            // docker-compose v1 names containers <project>_<service>_1, Compose v2 with dashes.
+            // Compose v2 names containers <project>-<service>-1; docker-compose v1 (a Debian 12
+            // VPS, TEST_VPS_RELEASE=bookworm) <project>_<service>_1.
             const line = result.stdout
                 .split("\n")
                 .find((l) => l.includes(`_${service}_1`) || l.includes(`-${service}-1`));
