@@ -4,7 +4,7 @@ import { BotImage, remoteDockerProvider } from "./components/bot-image";
 import { ComposeStack } from "./components/compose-stack";
 import { sshConnection } from "./components/connection";
 import { DockerEngine } from "./components/docker-engine";
-import { operationsOutputs } from "./components/operations-plan";
+import { operationsOutputs } from "./components/plan/operations-plan";
 import { loadStack } from "./components/stack-config";
 import { targetHost, targetOutputs } from "./components/target-host";
 
@@ -20,7 +20,7 @@ const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [
 
 const dockerProvider = remoteDockerProvider("vps-docker", config, target);
 const images = config.bots.map((bot) => {
-    const args = { bot, provider: dockerProvider, projectDir: __dirname };
+    const args = { bot, provider: dockerProvider };
     return new BotImage(bot.name, args, { dependsOn: [engine] });
 });
 const imageIds = Object.fromEntries(

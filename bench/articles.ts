@@ -1,5 +1,5 @@
 import type { FakeProduct } from "../bot/test/helpers/fake-cdn.js";
-import { guessPhotoBasket, videoBasket } from "../bot/src/services/wb-urls.js";
+import { guessPhotoBasket, videoBasket } from "../bot/src/services/wb/wb-urls.js";
 
 /** A fake CDN product plus what the bench expects of it. */
 export interface BenchArticle {

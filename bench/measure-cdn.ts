@@ -1,7 +1,7 @@
 import pino from "pino";
 import type { Config } from "../bot/src/config.js";
-import { MediaCache } from "../bot/src/services/media-cache.js";
-import { MediaLookup } from "../bot/src/services/media-lookup.js";
+import { MediaCache } from "../bot/src/services/storage/media-cache.js";
+import { MediaLookup } from "../bot/src/services/wb/media-lookup.js";
 import type { FakeCdn } from "../bot/test/helpers/fake-cdn.js";
 import type { BenchArticle } from "./articles.js";
 import { BaselineStrategy } from "./baseline.js";

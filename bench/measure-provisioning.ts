@@ -1,4 +1,4 @@
-import { planProvisioning } from "../components/plan.js";
+import { planProvisioning } from "../components/plan/plan.js";
 import { runtimeFor, stackConfig } from "../test/helpers/stack-fixtures.js";
 import type { Cleanup } from "./cleanup.js";
 import { notMeasured, type Row } from "./report.js";

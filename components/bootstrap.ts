@@ -1,8 +1,8 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
-import { planGroups } from "./plan";
-import { placeholderRuntime } from "./runtime-values";
+import type { StackConfig } from "./config/config";
+import { planGroups } from "./plan/plan";
+import { placeholderRuntime } from "./plan/runtime-values";
 import { createStepCommands } from "./step-commands";
 
 export interface HostStepsArgs {

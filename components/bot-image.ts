@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { BotConfig, StackConfig } from "./config";
+import type { BotConfig, StackConfig } from "./config/config";
 import type { TargetHost } from "./target-host";
 
 /** Relative to the project directory (Pulumi's working directory), so laptop and CI agree. */
@@ -59,8 +59,6 @@ export function remoteDockerProvider(
 export interface BotImageArgs {
     readonly bot: BotConfig;
     readonly provider: docker.Provider;
-    /** Directory that `bot.buildContext` is relative to (the project root). */
-    readonly projectDir: string;
 }
 
 /** Builds a bot's image on the VPS daemon (no registry, no push); `imageId` is `sha256:...`. */
@@ -74,7 +72,10 @@ export class BotImage extends pulumi.ComponentResource {
             {
                 imageName: `telegram-ecosystem/${args.bot.name}:managed`,
                 build: {
-                    context: path.resolve(args.projectDir, args.bot.buildContext),
+                    // Relative to the project directory (Pulumi's working directory): an
+                    // absolute path would differ between a laptop and a CI runner, and the
+                    // image and every step after it would then show as changed.
+                    context: args.bot.buildContext,
                     platform: "linux/amd64",
                 },
                 skipPush: true,

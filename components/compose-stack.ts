@@ -1,10 +1,10 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackConfig } from "./config";
-import type { OffsiteKeys } from "./operations-config";
-import { planGroups } from "./plan";
-import { placeholderRuntime, type RuntimeValues } from "./runtime-values";
+import type { StackConfig } from "./config/config";
+import type { OffsiteKeys } from "./config/operations-config";
+import { planGroups } from "./plan/plan";
+import { placeholderRuntime, type RuntimeValues } from "./plan/runtime-values";
 import { createStepCommands } from "./step-commands";
 
 export interface ComposeStackArgs {

@@ -1,6 +1,6 @@
 import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "./config/config";
 import type { TargetHost } from "./target-host";
 
 /** Dial attempts before a step gives up (refused connections use them up in about 30 s). */

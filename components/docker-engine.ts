@@ -1,8 +1,8 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostStepsArgs } from "./bootstrap";
-import { planGroups } from "./plan";
-import { placeholderRuntime } from "./runtime-values";
+import { planGroups } from "./plan/plan";
+import { placeholderRuntime } from "./plan/runtime-values";
 import { createStepCommands } from "./step-commands";
 
 /** Docker Engine with the compose plugin and a daemon.json with log rotation and live-restore. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseStack, type StackConfig } from "./config";
-import type { OffsiteKeys } from "./operations-config";
+import { parseStack, type StackConfig } from "./config/config";
+import type { OffsiteKeys } from "./config/operations-config";
 
 /** Secret config values, as secret Outputs read through `requireSecret*`. */
 export interface StackSecretOutputs {

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { Step } from "./step";
+import type { Step } from "./plan/step";
 
 /** What `update` runs: input changes other than triggers (a rotated key, a new host key line)
  * must not re-run a step; only a changed trigger does, through a replace. */

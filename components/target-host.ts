@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "./config/config";
 import { TimewebServer } from "./timeweb/timeweb-server";
 
 /** The server every step and the Docker provider connect to. */

@@ -24,3 +24,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq --error-on=any
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 npm ci --no-audit --no-fund
+
+# The Pulumi CLI of .pulumi.version, built from its Go module unless one is installed (cached
+# outside the clone; the real-CLI tests find it there).
+bash toolchain/install-pulumi.sh >/dev/null

@@ -2,7 +2,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ServiceEndpoint } from "./services/ecosystem-services.js";
-import { hostAllowed, parseAllowList } from "./services/host-allow-list.js";
+import { hostAllowed, parseAllowList } from "./services/wb/host-allow-list.js";
 
 const CLOUD_API = "https://api.telegram.org";
 const CLOUD_UPLOAD_LIMIT_MB = 50;

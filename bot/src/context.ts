@@ -2,13 +2,13 @@ import type { Api, Context } from "grammy";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { RateLimiter } from "./rate-limiter.js";
-import type { Analytics } from "./services/analytics.js";
+import type { Analytics } from "./services/storage/analytics.js";
 import type { GatewayClient } from "./services/ecosystem-services.js";
-import type { MediaCache } from "./services/media-cache.js";
-import type { MediaLookup } from "./services/media-lookup.js";
+import type { MediaCache } from "./services/storage/media-cache.js";
+import type { MediaLookup } from "./services/wb/media-lookup.js";
 import type { TaskRegistry } from "./services/task-registry.js";
-import type { TempFiles } from "./services/temp-files.js";
-import type { VideoConverter } from "./services/video-converter.js";
+import type { TempFiles } from "./services/video/temp-files.js";
+import type { VideoConverter } from "./services/video/video-converter.js";
 import type { CardSearches } from "./telegram/card-searches.js";
 
 export interface Deps {

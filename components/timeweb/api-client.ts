@@ -97,8 +97,13 @@ function hintFor(status: number): string {
         return "The token lacks the permission for this action; check its scope in the panel.";
     if (status === 404)
         return "The resource does not exist (deleted outside Pulumi?); run `pulumi refresh`.";
-    if (status === 409 || status === 423)
-        return "The resource is busy or locked; retry once it settles.";
+    if (status === 409) return "The resource is busy; retry once it settles.";
+    if (status === 423) {
+        return (
+            "Timeweb locks this action for the account (e.g. deletions confirmed by SMS or " +
+            "Telegram); lift the lock in the panel, retrying does not help."
+        );
+    }
     if (status === 429) return "Rate limited and out of retries; wait a minute and run again.";
     if (status >= 500) return "Timeweb had an internal error and retries ran out; try again later.";
     return "Fix the request values named above in the `timeweb` stack config.";

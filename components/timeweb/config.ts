@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SERVER_TYPES } from "./catalog";
 
 const cidr = z
     .string()
@@ -22,6 +23,16 @@ const configurationSchema = z
         cpu: z.number().int().positive(),
         ramMb: z.number().int().positive(),
         diskMb: z.number().int().positive(),
+        /** Tariff line of the configurator; each location offers several. */
+        type: z
+            .enum(SERVER_TYPES, {
+                error:
+                    `must be one of ${SERVER_TYPES.join(", ")}: ` +
+                    "pulumi config set --path timeweb.configuration.type standard",
+            })
+            .default("standard"),
+        /** GPUs; only the gpu line has any. Default 0 (the gpu line: its minimum). */
+        gpu: z.number().int().nonnegative().optional(),
     })
     .strict();
 

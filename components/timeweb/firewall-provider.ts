@@ -2,15 +2,43 @@ import type * as pulumi from "@pulumi/pulumi";
 import { callApi, isTimewebApiError } from "./api-client";
 import { apiContext, initFailed, ProviderOptions } from "./provider-options";
 
+/**
+ * Protocols of firewall rules. IPv6 traffic has its own: tcp6, udp6, icmp6 (Timeweb's CLI since
+ * 2.6.0; the OpenAPI document still lists only the IPv4 three).
+ */
+export type FirewallProtocol = "tcp" | "udp" | "icmp" | "tcp6" | "udp6" | "icmp6";
+export type BaseProtocol = "tcp" | "udp" | "icmp";
+
 /** One rule of a Timeweb firewall group (POST /api/v1/firewall/groups/{id}/rules). */
 export interface FirewallRuleSpec {
     readonly direction: "ingress" | "egress";
-    readonly protocol: "tcp" | "udp" | "icmp";
+    /** Must match the address family of `cidr`: see protocolFor. */
+    readonly protocol: FirewallProtocol;
     /** Port or range for tcp/udp ("22", "1000-2000"); omitted means every port. */
     readonly port?: string;
     /** IPv4/IPv6 network, e.g. "0.0.0.0/0". */
     readonly cidr: string;
     readonly description?: string;
+}
+
+export function isIpv6Cidr(cidr: string): boolean {
+    return cidr.includes(":");
+}
+
+/** The protocol name Timeweb expects for this traffic and network: tcp for IPv4, tcp6 for IPv6. */
+export function protocolFor(base: BaseProtocol, cidr: string): FirewallProtocol {
+    return isIpv6Cidr(cidr) ? `${base}6` : base;
+}
+
+/** Why the rule's protocol does not fit its network, or undefined when it does. */
+export function protocolMismatch(rule: FirewallRuleSpec): string | undefined {
+    if (rule.protocol.endsWith("6") === isIpv6Cidr(rule.cidr ?? "")) return undefined;
+    const base = rule.protocol.replace(/6$/, "") as BaseProtocol;
+    return (
+        `rule ${rule.direction} ${rule.protocol} ${rule.cidr}: ${rule.cidr} is ` +
+        `${isIpv6Cidr(rule.cidr ?? "") ? "IPv6" : "IPv4"}, so the protocol must be ` +
+        `${protocolFor(base, rule.cidr ?? "")}`
+    );
 }
 
 export interface FirewallGroupInputs {
@@ -30,7 +58,7 @@ export interface FirewallGroupOutputs extends FirewallGroupInputs {
 interface ApiRule {
     readonly id: string;
     readonly direction: "ingress" | "egress";
-    readonly protocol: "tcp" | "udp" | "icmp";
+    readonly protocol: FirewallProtocol;
     readonly port?: string | null;
     readonly cidr?: string | null;
     readonly description?: string;
@@ -94,6 +122,9 @@ export function firewallGroupProvider(options: ProviderOptions): pulumi.dynamic.
                     property: "rules",
                     reason: "two firewall rules match the same traffic",
                 });
+            }
+            for (const problem of (news.rules ?? []).map(protocolMismatch)) {
+                if (problem !== undefined) failures.push({ property: "rules", reason: problem });
             }
             return { inputs: news, failures };
         },

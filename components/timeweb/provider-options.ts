@@ -2,8 +2,8 @@ import { ApiContext, DEFAULT_ENDPOINT, DEFAULT_RETRY, RetryPolicy } from "./api-
 
 /**
  * Knobs shared by the Timeweb dynamic providers. Production uses the defaults; tests point
- * `endpoint` at a loopback fake and inject `sleep`/`random` so no test waits for real.
- * Everything but the two test hooks is plain data, so a provider closing over it serializes.
+ * `endpoint` at a loopback fake and inject `sleep`/`random`/`now` so no test waits for real.
+ * Everything but the test hooks is plain data, so a provider closing over it serializes.
  */
 export interface ProviderOptions {
     /** API root; default https://api.timeweb.cloud. */
@@ -18,6 +18,8 @@ export interface ProviderOptions {
     readonly createTimeoutMs?: number;
     readonly sleep?: (ms: number) => Promise<void>;
     readonly random?: () => number;
+    /** Clock for deadlines; tests pair it with `sleep` so waiting takes no real time. */
+    readonly now?: () => number;
 }
 
 export function apiContext(options: ProviderOptions, token: string): ApiContext {

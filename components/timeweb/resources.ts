@@ -111,6 +111,7 @@ export class Server extends pulumi.dynamic.Resource {
     declare public readonly presetId: pulumi.Output<number | undefined>;
     declare public readonly presetPrice: pulumi.Output<number | undefined>;
     declare public readonly presetName: pulumi.Output<string | undefined>;
+    declare public readonly floatingIpId: pulumi.Output<string | undefined>;
 
     constructor(
         name: string,
@@ -131,6 +132,7 @@ export class Server extends pulumi.dynamic.Resource {
                 presetPrice: undefined,
                 presetName: undefined,
                 configuratorId: undefined,
+                floatingIpId: undefined,
             },
             withSecretToken(opts),
             "timeweb",

@@ -1,13 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { ApiContext, callApi, isTimewebApiError } from "./api-client";
-import {
-    ConfigurationSpec,
-    OsSelector,
-    PresetSelector,
-    resolveConfigurator,
-    resolveOs,
-    resolvePreset,
-} from "./catalog";
+import { ConfigurationSpec, OsSelector, PresetSelector, resolveOs, SERVER_TYPES } from "./catalog";
 import {
     apiContext,
     initFailed,
@@ -16,6 +9,9 @@ import {
     sleeper,
     sortedUnique,
 } from "./provider-options";
+import { linkedGroups, linkMissing, unlinkGroup } from "./firewall-links";
+import { floatingIpOf, orderFloatingIp, releaseFloatingIp } from "./floating-ips";
+import { resolveSizing, Sizing, sizingBody } from "./sizing";
 
 export interface ServerInputs {
     readonly token: string;
@@ -33,12 +29,13 @@ export interface ServerInputs {
     readonly sshKeyIds: readonly number[];
     /** cloud-config user data; runs on first boot only. */
     readonly cloudInit: string;
-    /** Firewall groups linked right after the server is up. */
+    /** Firewall groups linked once the server is up. In the outputs: the groups really linked. */
     readonly firewallGroupIds: readonly string[];
 }
 
 export interface ServerOutputs extends ServerInputs {
     readonly serverId: number;
+    /** The public IPv4; "" while the server has none (a create that did not finish). */
     readonly ipv4: string;
     readonly status: string;
     readonly osId: number;
@@ -47,6 +44,8 @@ export interface ServerOutputs extends ServerInputs {
     readonly presetPrice?: number;
     readonly presetName?: string;
     readonly configuratorId?: number;
+    /** The floating IP that carries `ipv4`; it is billed on its own and released on delete. */
+    readonly floatingIpId?: string;
 }
 
 interface ApiServer {
@@ -82,6 +81,7 @@ export function publicIpv4(server: ApiServer): string | undefined {
  * - PATCH in place: name, comment, preset selector (resize), configuration (resize);
  * - in place via sub-resources: sshKeyIds (/servers/{id}/ssh-keys), firewallGroupIds (links);
  * - state only: token.
+ * A server without its IPv4 (a create that stopped half-way) always needs an update.
  * Replacement deletes first: server names are unique, so a twin cannot exist meanwhile.
  */
 export function diffServer(olds: ServerOutputs, news: ServerInputs): pulumi.dynamic.DiffResult {
@@ -93,6 +93,7 @@ export function diffServer(olds: ServerOutputs, news: ServerInputs): pulumi.dyna
     if ((olds.preset === undefined) !== (news.preset === undefined)) replaces.push("preset");
     const changes =
         replaces.length > 0 ||
+        !olds.ipv4 ||
         olds.name !== news.name ||
         olds.comment !== news.comment ||
         olds.token !== news.token ||
@@ -103,73 +104,143 @@ export function diffServer(olds: ServerOutputs, news: ServerInputs): pulumi.dyna
     return { changes, replaces, deleteBeforeReplace: replaces.length > 0 };
 }
 
+/** The outputs that record how the server was sized. */
+function sizingOutputs(sizing: Sizing) {
+    if (sizing.kind === "preset") {
+        return {
+            presetId: sizing.preset.id,
+            presetPrice: sizing.preset.price,
+            presetName: sizing.preset.name,
+        };
+    }
+    return { configuratorId: sizing.configurator.id };
+}
+
+function isStatus(error: unknown, status: number): boolean {
+    return isTimewebApiError(error) && error.status === status;
+}
+
+function reasonOf(error: unknown): string {
+    return error instanceof Error ? error.message : String(error);
+}
+
+/** Deleting needs a confirmation Pulumi cannot give; says how to lift it. */
+function confirmationRequired(serverId: string, how: string): Error {
+    return new Error(
+        `Timeweb did not delete server ${serverId}: ${how}, which Pulumi cannot answer. ` +
+            "Nothing was deleted. Fix it in the Timeweb panel: turn off the confirmation of " +
+            "deletions for the account, or create an API token that may delete services without " +
+            "confirmation (section API и Terraform; the token's is_able_to_delete option), set it " +
+            "with `pulumi config set --secret timeweb:token <token>` and run `pulumi up` so the " +
+            "state holds it. Then run the deletion again.",
+    );
+}
+
 export function serverProvider(options: ProviderOptions): pulumi.dynamic.ResourceProvider {
     const sleep = sleeper(options);
+    const pollMs = options.pollIntervalMs ?? 5_000;
+    const timeoutMs = options.createTimeoutMs ?? 15 * 60_000;
+    const now = options.now ?? (() => Date.now());
 
     async function getServer(ctx: ApiContext, id: number): Promise<ApiServer> {
         return (await callApi<{ server: ApiServer }>(ctx, "GET", `/servers/${id}`)).server;
     }
 
-    /** Polls until the server is `on`; gives it a public IPv4 if it came up without one. */
-    async function waitUntilOn(ctx: ApiContext, id: number): Promise<ApiServer> {
-        const deadline = Date.now() + (options.createTimeoutMs ?? 15 * 60_000);
-        let server = await getServer(ctx, id);
-        while (server.status !== "on") {
+    /**
+     * Polls until the server is `on` and shows its public IPv4, at most `createTimeoutMs`. The
+     * API answers POST /servers before either is there.
+     */
+    async function waitUntilReady(ctx: ApiContext, id: number, zone: string): Promise<ApiServer> {
+        const deadline = now() + timeoutMs;
+        for (;;) {
+            const server = await getServer(ctx, id);
             if (DEAD_STATUSES.includes(server.status)) {
                 throw new Error(
                     `Timeweb server ${id} is "${server.status}"; ` +
                         "check the panel (balance, blocks).",
                 );
             }
-            if (Date.now() > deadline) {
+            if (server.status === "on" && publicIpv4(server) !== undefined) return server;
+            if (now() > deadline) {
+                const minutes = Math.round(timeoutMs / 60_000);
+                if (server.status !== "on") {
+                    throw new Error(
+                        `Timeweb server ${id} is still "${server.status}" after ${minutes} min; ` +
+                            "check it in the panel, then run `pulumi up` again: it keeps " +
+                            "waiting for the same server.",
+                    );
+                }
                 throw new Error(
-                    `Timeweb server ${id} is still "${server.status}" after the create timeout; ` +
-                        "check the panel, then run `pulumi refresh` and `pulumi up` again.",
+                    `Timeweb server ${id} is on but shows no public IPv4 after ${minutes} min ` +
+                        '(ordered with network.floating_ip "create_ip"). Check the server\'s ' +
+                        "network and the floating IPs in the panel, then run `pulumi up` again: " +
+                        "it waits for the address and, if no floating IP is bound to the " +
+                        `server, orders one in ${zone} and binds it.`,
                 );
             }
-            await sleep(options.pollIntervalMs ?? 5_000);
-            server = await getServer(ctx, id);
+            await sleep(pollMs);
         }
-        if (publicIpv4(server) === undefined) {
-            await callApi(ctx, "POST", `/servers/${id}/ips`, { type: "ipv4" });
-            server = await getServer(ctx, id);
-        }
-        return server;
     }
 
-    async function linkFirewalls(
+    /** Waits for the IPv4; orders and binds a floating IP first when none is bound. */
+    async function ensurePublicIpv4(ctx: ApiContext, serverId: number, zone: string) {
+        const server = await getServer(ctx, serverId);
+        if (publicIpv4(server) === undefined && (await floatingIpOf(ctx, serverId)) === undefined)
+            await orderFloatingIp(ctx, serverId, zone);
+        return waitUntilReady(ctx, serverId, zone);
+    }
+
+    /** Unlinks the groups Pulumi linked before and no longer wants, links the wanted ones. */
+    async function syncLinks(
         ctx: ApiContext,
         serverId: number,
-        add: readonly string[],
-        remove: readonly string[],
+        olds: ServerOutputs,
+        news: ServerInputs,
     ) {
-        for (const groupId of remove) {
-            await callApi(
-                ctx,
-                "DELETE",
-                `/firewall/groups/${groupId}/resources/${serverId}?resource_type=server`,
-            );
+        const actual = await linkedGroups(ctx, serverId);
+        for (const groupId of olds.firewallGroupIds ?? []) {
+            if (actual.includes(groupId) && !news.firewallGroupIds.includes(groupId))
+                await unlinkGroup(ctx, serverId, groupId);
         }
-        for (const groupId of add) {
-            await callApi(
-                ctx,
-                "POST",
-                `/firewall/groups/${groupId}/resources/${serverId}?resource_type=server`,
-            );
-        }
+        const linked = actual.filter((group) => news.firewallGroupIds.includes(group));
+        await linkMissing(ctx, serverId, news.firewallGroupIds, linked, sleep);
+        return sortedUnique(linked);
     }
 
-    async function sizing(ctx: ApiContext, inputs: ServerInputs) {
-        if (inputs.preset !== undefined) {
-            const preset = await resolvePreset(ctx, inputs.location, inputs.preset);
-            return { presetId: preset.id, presetPrice: preset.price, presetName: preset.name };
-        }
-        if (inputs.configuration === undefined) {
-            throw new Error(
-                "Set either timeweb.preset or timeweb.configuration in the stack config.",
-            );
-        }
-        return { configuratorId: await resolveConfigurator(ctx, inputs.location) };
+    /** The PATCH fields and outputs of a resize, when the sizing changed. */
+    async function resize(ctx: ApiContext, olds: ServerOutputs, news: ServerInputs) {
+        const patch: Record<string, unknown> = {};
+        const kept = {
+            presetId: olds.presetId,
+            presetPrice: olds.presetPrice,
+            presetName: olds.presetName,
+            configuratorId: olds.configuratorId,
+        };
+        const resized =
+            JSON.stringify(olds.preset ?? null) !== JSON.stringify(news.preset ?? null) ||
+            JSON.stringify(olds.configuration ?? null) !==
+                JSON.stringify(news.configuration ?? null);
+        if (!resized) return { patch, size: kept, resized };
+        const sizing = await resolveSizing(ctx, news);
+        const body = sizingBody(sizing);
+        // PATCH names the configurator part `configurator` (twc client.update_server).
+        if (sizing.kind === "preset") patch.preset_id = body.preset_id;
+        else patch.configurator = body.configuration;
+        return { patch, size: { ...kept, ...sizingOutputs(sizing) }, resized };
+    }
+
+    async function syncSshKeys(
+        ctx: ApiContext,
+        serverId: number,
+        olds: ServerOutputs,
+        news: ServerInputs,
+    ) {
+        const added = sortedUnique(news.sshKeyIds).filter((key) => !olds.sshKeyIds.includes(key));
+        const dropped = sortedUnique(olds.sshKeyIds).filter((key) => !news.sshKeyIds.includes(key));
+        if (added.length > 0)
+            await callApi(ctx, "POST", `/servers/${serverId}/ssh-keys`, { ssh_key_ids: added });
+        for (const key of dropped)
+            await callApi(ctx, "DELETE", `/servers/${serverId}/ssh-keys/${key}`);
     }
 
     return {
@@ -179,6 +250,13 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 failures.push({
                     property: "preset",
                     reason: "set exactly one of timeweb.preset and timeweb.configuration",
+                });
+            }
+            const type = news.configuration?.type;
+            if (type !== undefined && !(SERVER_TYPES as readonly string[]).includes(type)) {
+                failures.push({
+                    property: "configuration",
+                    reason: `timeweb.configuration.type must be one of ${SERVER_TYPES.join(", ")}`,
                 });
             }
             if (/^\s*#cloud-config/.test(news.cloudInit ?? "") === false) {
@@ -196,23 +274,17 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
 
         async create(inputs: ServerInputs) {
             const ctx = apiContext(options, inputs.token);
-            const osId = await resolveOs(ctx, inputs.os);
-            const size = await sizing(ctx, inputs);
+            const os = await resolveOs(ctx, inputs.os);
+            const sizing = await resolveSizing(ctx, inputs);
             const answer = await callApi<{ server: ApiServer }>(ctx, "POST", "/servers", {
                 name: inputs.name,
                 comment: inputs.comment,
-                os_id: osId,
-                ...(size.presetId === undefined
-                    ? {
-                          configuration: {
-                              configurator_id: size.configuratorId,
-                              cpu: inputs.configuration?.cpu,
-                              ram: inputs.configuration?.ramMb,
-                              disk: inputs.configuration?.diskMb,
-                          },
-                      }
-                    : { preset_id: size.presetId }),
+                os_id: os.id,
+                ...sizingBody(sizing),
                 availability_zone: inputs.availabilityZone,
+                // New servers get a public IPv4 only when asked for one; this orders a floating
+                // IP in the server's zone, as Timeweb's official CLI does.
+                network: { floating_ip: "create_ip" },
                 ssh_keys_ids: sortedUnique(inputs.sshKeyIds),
                 // SSH keys are the only way in: no root password is generated or e-mailed.
                 is_root_password_required: false,
@@ -220,46 +292,56 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 cloud_init: inputs.cloudInit,
             });
             const serverId = answer.server.id;
-            const partial: ServerOutputs = {
+            let state: ServerOutputs = {
                 ...inputs,
-                ...size,
+                ...sizingOutputs(sizing),
                 serverId,
-                osId,
+                osId: os.id,
                 ipv4: "",
                 status: answer.server.status,
+                firewallGroupIds: [],
             };
+            const linked: string[] = [];
             try {
-                const server = await waitUntilOn(ctx, serverId);
-                await linkFirewalls(ctx, serverId, sortedUnique(inputs.firewallGroupIds), []);
-                const outs: ServerOutputs = {
-                    ...partial,
+                const server = await waitUntilReady(ctx, serverId, inputs.availabilityZone);
+                const floatingIp = await floatingIpOf(ctx, serverId);
+                state = {
+                    ...state,
                     ipv4: publicIpv4(server) ?? "",
                     status: server.status,
+                    ...(floatingIp === undefined ? {} : { floatingIpId: floatingIp.id }),
                 };
-                return { id: String(serverId), outs };
+                await linkMissing(ctx, serverId, inputs.firewallGroupIds, linked, sleep);
+                return { id: String(serverId), outs: { ...state, firewallGroupIds: linked } };
             } catch (error) {
-                const reason = error instanceof Error ? error.message : String(error);
+                // The state lists only what happened, so the next `pulumi up` finishes the rest.
                 throw initFailed(
                     String(serverId),
-                    partial,
-                    `server ${serverId} was created but is not ready: ${reason}`,
+                    { ...state, firewallGroupIds: linked },
+                    `server ${serverId} was created but is not ready: ${reasonOf(error)}`,
                 );
             }
         },
 
         async read(id: string, props: ServerOutputs) {
+            const ctx = apiContext(options, props.token);
             try {
-                const server = await getServer(apiContext(options, props.token), Number(id));
+                const server = await getServer(ctx, Number(id));
+                const linked = await linkedGroups(ctx, Number(id));
                 const outs: ServerOutputs = {
                     ...props,
                     name: server.name,
                     comment: server.comment ?? "",
                     status: server.status,
-                    ipv4: publicIpv4(server) ?? props.ipv4,
+                    ipv4: publicIpv4(server) ?? "",
+                    // Groups linked outside Pulumi stay out of it; ours that were unlinked show.
+                    firewallGroupIds: (props.firewallGroupIds ?? []).filter((group) =>
+                        linked.includes(group),
+                    ),
                 };
                 return { id, props: outs };
             } catch (error) {
-                if (isTimewebApiError(error) && error.status === 404) return {};
+                if (isStatus(error, 404)) return {};
                 throw error;
             }
         },
@@ -267,93 +349,60 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
         async update(id: string, olds: ServerOutputs, news: ServerInputs) {
             const ctx = apiContext(options, news.token);
             const serverId = Number(id);
-            const patch: Record<string, unknown> = {};
+            const { patch, size, resized } = await resize(ctx, olds, news);
             if (olds.name !== news.name) patch.name = news.name;
             if (olds.comment !== news.comment) patch.comment = news.comment;
-            let size = {
-                presetId: olds.presetId,
-                presetPrice: olds.presetPrice,
-                presetName: olds.presetName,
-                configuratorId: olds.configuratorId,
-            };
-            const resized =
-                JSON.stringify(olds.preset ?? null) !== JSON.stringify(news.preset ?? null) ||
-                JSON.stringify(olds.configuration ?? null) !==
-                    JSON.stringify(news.configuration ?? null);
-            if (resized) {
-                size = { ...size, ...(await sizing(ctx, news)) };
-                if (news.preset !== undefined) {
-                    patch.preset_id = size.presetId;
-                } else {
-                    patch.configurator = {
-                        configurator_id: size.configuratorId,
-                        cpu: news.configuration?.cpu,
-                        ram: news.configuration?.ramMb,
-                        disk: news.configuration?.diskMb,
-                    };
-                }
-            }
             if (Object.keys(patch).length > 0) await callApi(ctx, "PATCH", `/servers/${id}`, patch);
-            const added = sortedUnique(news.sshKeyIds).filter(
-                (key) => !olds.sshKeyIds.includes(key),
-            );
-            const dropped = sortedUnique(olds.sshKeyIds).filter(
-                (key) => !news.sshKeyIds.includes(key),
-            );
-            if (added.length > 0)
-                await callApi(ctx, "POST", `/servers/${id}/ssh-keys`, { ssh_key_ids: added });
-            for (const key of dropped)
-                await callApi(ctx, "DELETE", `/servers/${id}/ssh-keys/${key}`);
-            await linkFirewalls(
-                ctx,
-                serverId,
-                news.firewallGroupIds.filter((group) => !olds.firewallGroupIds.includes(group)),
-                olds.firewallGroupIds.filter((group) => !news.firewallGroupIds.includes(group)),
-            );
-            const server = resized
-                ? await waitUntilOn(ctx, serverId)
-                : await getServer(ctx, serverId);
+            await syncSshKeys(ctx, serverId, olds, news);
+            const server =
+                resized || !olds.ipv4
+                    ? await ensurePublicIpv4(ctx, serverId, news.availabilityZone)
+                    : await getServer(ctx, serverId);
+            const linked = await syncLinks(ctx, serverId, olds, news);
+            const floatingIpId = olds.floatingIpId ?? (await floatingIpOf(ctx, serverId))?.id;
             const outs: ServerOutputs = {
                 ...news,
                 ...size,
                 serverId,
                 osId: olds.osId,
                 status: server.status,
-                ipv4: publicIpv4(server) ?? olds.ipv4,
+                ipv4: publicIpv4(server) ?? "",
+                firewallGroupIds: linked,
+                ...(floatingIpId === undefined ? {} : { floatingIpId }),
             };
             return { outs };
         },
 
+        /**
+         * Deletes the server (204), then releases its floating IP, which outlives the server and
+         * stays billed otherwise. A gone server (404) still gets its IP released, so a run that
+         * stopped between the two finishes on the next try.
+         */
         async delete(id: string, props: ServerOutputs) {
             const ctx = apiContext(options, props.token);
+            let floatingIpId = props.floatingIpId;
             let answer:
                 { server_delete?: { hash?: string; is_moved_in_quarantine?: boolean } } | undefined;
             try {
+                floatingIpId ??= (await floatingIpOf(ctx, Number(id)))?.id;
                 answer = await callApi(ctx, "DELETE", `/servers/${id}`);
             } catch (error) {
-                if (isTimewebApiError(error) && error.status === 404) return;
-                throw error;
+                if (isStatus(error, 423)) {
+                    throw confirmationRequired(
+                        id,
+                        "the account confirms server deletion by SMS (HTTP 423 Locked)",
+                    );
+                }
+                if (!isStatus(error, 404)) throw error;
             }
-            if (answer?.server_delete?.is_moved_in_quarantine === true) return;
-            try {
-                const server = await getServer(ctx, Number(id));
-                if (["removing", "removed"].includes(server.status)) return;
-            } catch (error) {
-                if (isTimewebApiError(error) && error.status === 404) return;
-                throw error;
-            }
-            if (answer?.server_delete?.hash) {
-                throw new Error(
-                    `Timeweb wants a Telegram confirmation code to delete server ${id}, which ` +
-                        "Pulumi cannot give. Create an API token that may delete without " +
-                        "confirmation " +
-                        "(panel: API и Terraform, deletion without confirmation), set it with " +
-                        "`pulumi config set --secret timeweb:token`, run `pulumi up`, then retry.",
+            const deleteAnswer = answer?.server_delete;
+            if (deleteAnswer?.hash && deleteAnswer.is_moved_in_quarantine !== true) {
+                throw confirmationRequired(
+                    id,
+                    "the account confirms deletions with a Telegram code (HTTP 200 with a hash)",
                 );
             }
-            throw new Error(
-                `Timeweb accepted deleting server ${id} but it still exists; check the panel.`,
-            );
+            if (floatingIpId !== undefined) await releaseFloatingIp(ctx, floatingIpId, Number(id));
         },
     };
 }

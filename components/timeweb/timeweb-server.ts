@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { DEFAULT_READY_BANNER, renderCloudInit } from "./cloud-init";
 import type { TimewebConfig } from "./config";
-import type { FirewallRuleSpec } from "./firewall-provider";
+import { type FirewallRuleSpec, protocolFor } from "./firewall-provider";
 import type { ProviderOptions } from "./provider-options";
 import { FirewallGroup, PinnedHostKey, Server, SshKey } from "./resources";
 import { keyMaterial } from "./ssh-key-provider";
@@ -24,7 +24,8 @@ export interface TimewebServerArgs {
 /**
  * Only SSH in (on the given ports, from the configured networks); everything out, because the box
  * pulls packages and images and talks to Telegram. Egress is explicit so it works whether or not
- * Timeweb's DROP policy also covers outgoing traffic (not documented).
+ * Timeweb's DROP policy also covers outgoing traffic (not documented). Each rule names the
+ * protocol of its address family (tcp for IPv4 networks, tcp6 for IPv6 ones).
  */
 export function firewallRules(
     allowSshFrom: readonly string[],
@@ -34,7 +35,7 @@ export function firewallRules(
     const ssh = ports.flatMap((port) =>
         allowSshFrom.map((cidr): FirewallRuleSpec => ({
             direction: "ingress",
-            protocol: "tcp",
+            protocol: protocolFor("tcp", cidr),
             port,
             cidr,
             description: "SSH",
@@ -43,7 +44,7 @@ export function firewallRules(
     const egress = (["tcp", "udp", "icmp"] as const).flatMap((protocol) =>
         ["0.0.0.0/0", "::/0"].map((cidr): FirewallRuleSpec => ({
             direction: "egress",
-            protocol,
+            protocol: protocolFor(protocol, cidr),
             cidr,
             description: "outbound",
         })),

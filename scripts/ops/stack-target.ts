@@ -44,7 +44,8 @@ export function chooseStack(
     );
 }
 
-function projectName(dir: string): string {
+/** The project name from Pulumi.yaml (the prefix of its config keys). */
+export function projectName(dir: string): string {
     const file = join(dir, "Pulumi.yaml");
     if (!existsSync(file)) return DEFAULT_PROJECT;
     const name = (parseYaml(readFileSync(file, "utf8")) as { name?: unknown } | null)?.name;

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseStack, StackConfigError, type ParseOptions } from "../../components/config";
+import { parseStack, StackConfigError, type ParseOptions } from "../../components/config/config";
 import { loadStack } from "../../components/stack-config";
 import { PROJECT, valueOf } from "../helpers/pulumi-mocks";
 import { BOT, fakePublicKey } from "../helpers/stack-fixtures";

@@ -177,6 +177,16 @@ describe("the program under mocks", () => {
         expect(image.inputs.skipPush).toBe(true);
     });
 
+    it("gives no resource an input that depends on where the project is checked out", () => {
+        // A laptop and a CI runner hold the project at different paths; an absolute path in any
+        // input would make every preview from the other machine show changes.
+        const inputs = JSON.stringify(resources.map((r) => withoutSecrets(r.inputs)));
+        for (const dir of [path.resolve(__dirname, "../.."), workDir]) {
+            expect(inputs).not.toContain(dir);
+        }
+        expect((byName(`${BOT}-image`).inputs.build as Record<string, unknown>).context).toBe("bot");
+    });
+
     it("exports host, ssh command, stack dir, services, image ids and next steps, none secret", async () => {
         const exported: Record<string, unknown> = {};
         for (const key of [

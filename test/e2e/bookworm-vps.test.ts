@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planProvisioning } from "../../components/plan";
+import { planProvisioning } from "../../components/plan/plan";
 import { applySteps, StepFailedError } from "../vps/applier";
 import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { SshSession } from "../vps/ssh";

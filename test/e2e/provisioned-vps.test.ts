@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planProvisioning } from "../../components/plan";
+import { planProvisioning } from "../../components/plan/plan";
 import { applySteps, StepFailedError } from "../vps/applier";
 import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { attemptLogin, SshSession } from "../vps/ssh";
@@ -13,7 +13,7 @@ import {
  * The five scenarios of the test VPS, in order, on one VPS as close to Ubuntu 24.04 as the
  * mirror allows: Debian 13 (unless TEST_VPS_RELEASE says otherwise), sshd started by ssh.socket,
  * Docker with Compose v2 and buildx from the distribution. A fresh cloud server, provisioned with
- * the real plan (components/plan.ts) over SSH.
+ * the real plan (components/plan/plan.ts) over SSH.
  */
 
 const log = (line: string) => console.log(`[vps] ${line}`);

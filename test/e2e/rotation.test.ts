@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StackConfig } from "../../components/config";
-import { planProvisioning, type RuntimeValues } from "../../components/plan";
-import { changedSteps } from "../../components/plan-changes";
-import type { Step } from "../../components/step";
+import type { StackConfig } from "../../components/config/config";
+import { planProvisioning, type RuntimeValues } from "../../components/plan/plan";
+import { changedSteps } from "../../components/plan/plan-changes";
+import type { Step } from "../../components/plan/step";
 import { fingerprint, parseHostKeyLine } from "../../scripts/lib/host-key";
 import { runCli, type CliResult } from "../day2/helpers/fake-tools";
 import { fakePublicKey } from "../helpers/stack-fixtures";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planGroups } from "../../components/plan";
-import { placeholderRuntime } from "../../components/runtime-values";
-import { Step } from "../../components/step";
+import { planGroups } from "../../components/plan/plan";
+import { placeholderRuntime } from "../../components/plan/runtime-values";
+import { Step } from "../../components/plan/step";
 import { applySteps, StepFailedError } from "../vps/applier";
 import { e2eConfig } from "../vps/provision";
 import { attemptLogin } from "../vps/ssh";

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
-import { parseStackConfig, type StackConfig } from "../../components/config";
-import type { RuntimeValues } from "../../components/runtime-values";
+import { parseStackConfig, type StackConfig } from "../../components/config/config";
+import type { RuntimeValues } from "../../components/plan/runtime-values";
 
 /** An ed25519 public key line generated for the test run (never a real key). */
 export function fakePublicKey(comment = "test@example"): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { parseOperationsConfig } from "../../components/operations-config";
-import { alertEnv, operationsOutputs, planOperations } from "../../components/operations-plan";
+import { parseOperationsConfig } from "../../components/config/operations-config";
+import { alertEnv, operationsOutputs, planOperations } from "../../components/plan/operations-plan";
 import { BOT, operationsInput } from "./helpers/sandbox";
 
 const S3 = { endpoint: "https://x.test", bucket: "b-1" };

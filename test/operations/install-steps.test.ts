@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { encodeFileLines, operationsFiles, planOperations } from "../../components/operations-plan";
-import { parseOutcome, Step } from "../../components/step";
+import { encodeFileLines, operationsFiles, planOperations } from "../../components/plan/operations-plan";
+import { parseOutcome, Step } from "../../components/plan/step";
 import { BOT, operationsInput, OpsSandbox } from "./helpers/sandbox";
 
 const TOKEN = "123456:TEST-token-not-real_abcdefghijklmnop";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseStack } from "../../components/config";
-import { planProvisioning } from "../../components/plan";
-import { placeholderRuntime } from "../../components/runtime-values";
+import { parseStack } from "../../components/config/config";
+import { planProvisioning } from "../../components/plan/plan";
+import { placeholderRuntime } from "../../components/plan/runtime-values";
 
 const BASE = {
     host: "203.0.113.10",

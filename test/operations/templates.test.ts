@@ -8,7 +8,7 @@ import {
     HostFile,
     operationsFiles,
     planOperations,
-} from "../../components/operations-plan";
+} from "../../components/plan/operations-plan";
 import { BOT, operationsInput } from "./helpers/sandbox";
 
 const TOKEN = "123456:TEST-token-not-real_abcdefghijklmnop";

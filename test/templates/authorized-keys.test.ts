@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { renderText, TEMPLATES_DIR } from "../../components/render";
+import { renderText, TEMPLATES_DIR } from "../../components/plan/render";
 import { fakePublicKey } from "../helpers/stack-fixtures";
 
 /**

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { planProvisioning } from "../../components/plan";
-import type { Step } from "../../components/step";
-import { renderDaemonJson } from "../../components/steps/docker-steps";
-import { renderSshdDropIn } from "../../components/steps/bootstrap-steps";
+import { planProvisioning } from "../../components/plan/plan";
+import type { Step } from "../../components/plan/step";
+import { renderDaemonJson } from "../../components/plan/steps/docker-steps";
+import { renderSshdDropIn } from "../../components/plan/steps/bootstrap-steps";
 import { BOT, runtimeFor, stackConfig, twoBotConfig } from "../helpers/stack-fixtures";
 import { expectGolden, run } from "./template-helpers";
 

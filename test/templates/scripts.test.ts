@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseStackConfig } from "../../components/config";
-import { planProvisioning } from "../../components/plan";
-import { renderText, TEMPLATES_DIR } from "../../components/render";
+import { parseStackConfig } from "../../components/config/config";
+import { planProvisioning } from "../../components/plan/plan";
+import { renderText, TEMPLATES_DIR } from "../../components/plan/render";
 import { BOT, runtimeFor, SECOND_BOT, twoBotConfig } from "../helpers/stack-fixtures";
 import { run } from "./template-helpers";
 

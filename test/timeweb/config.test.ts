@@ -31,6 +31,24 @@ describe("timeweb config block", () => {
         expect(parsed.protect).toBe(false);
     });
 
+    it("sizes a configurator server on the standard line unless told otherwise", () => {
+        const sized = (configuration: object) =>
+            parseTimewebConfig({ configuration }).configuration;
+        expect(sized({ cpu: 2, ramMb: 4096, diskMb: 20480 })).toEqual({
+            cpu: 2,
+            ramMb: 4096,
+            diskMb: 20480,
+            type: "standard",
+        });
+        expect(sized({ cpu: 4, ramMb: 16384, diskMb: 51200, type: "gpu", gpu: 2 })).toMatchObject({
+            type: "gpu",
+            gpu: 2,
+        });
+        expect(() => sized({ cpu: 1, ramMb: 1024, diskMb: 10240, type: "turbo" })).toThrow(
+            /timeweb\.configuration\.type: must be one of standard, premium, dedicated_cpu, gpu: pulumi config set --path timeweb\.configuration\.type standard/,
+        );
+    });
+
     it("names every bad key and how to fix it", () => {
         const attempt = () =>
             parseTimewebConfig({

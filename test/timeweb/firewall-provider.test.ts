@@ -48,15 +48,26 @@ describe("firewall rules for the box", () => {
         const egress = rules.filter((rule) => rule.direction === "egress");
         expect(egress.map((rule) => `${rule.protocol} ${rule.cidr}`).sort()).toEqual(
             [
-                "icmp ::/0",
+                "icmp6 ::/0",
                 "icmp 0.0.0.0/0",
-                "tcp ::/0",
+                "tcp6 ::/0",
                 "tcp 0.0.0.0/0",
-                "udp ::/0",
+                "udp6 ::/0",
                 "udp 0.0.0.0/0",
             ].sort(),
         );
         expect(egress.every((rule) => rule.port === undefined)).toBe(true);
+    });
+
+    it("lets SSH in over IPv6 with tcp6 when an IPv6 network is allowed", () => {
+        const ingress = firewallRules(["203.0.113.7/32", "2001:db8::/32", "::/0"]).filter(
+            (rule) => rule.direction === "ingress",
+        );
+        expect(ingress.map((rule) => `${rule.protocol} ${rule.port} ${rule.cidr}`)).toEqual([
+            "tcp 22 203.0.113.7/32",
+            "tcp6 22 2001:db8::/32",
+            "tcp6 22 ::/0",
+        ]);
     });
 });
 
@@ -115,6 +126,26 @@ describe("firewall group provider against the fake API", () => {
         expect(typeof error.id).toBe("string");
         expect(fake.groups.has(error.id as string)).toBe(true);
         expect(error.message).toContain("cidr is invalid");
+    });
+
+    it("refuses, before any API call, a rule whose protocol is of the other address family", async () => {
+        const provider = firewallGroupProvider(fakeOptions(fake));
+        const before = fake.requests.length;
+        const wrong = inputs({
+            rules: [
+                { direction: "egress", protocol: "tcp", cidr: "::/0" },
+                { direction: "ingress", protocol: "tcp6", port: "22", cidr: "203.0.113.7/32" },
+            ],
+        });
+        const checked = await provider.check!({}, wrong);
+        expect(checked.failures?.map((failure) => failure.reason)).toEqual([
+            "rule egress tcp ::/0: ::/0 is IPv6, so the protocol must be tcp6",
+            "rule ingress tcp6 203.0.113.7/32: 203.0.113.7/32 is IPv4, so the protocol must be tcp",
+        ]);
+        expect(fake.requests.length).toBe(before);
+        // The API itself answers such a rule with 400 (fake-timeweb-api.ts, rules).
+        const error = await rejection(provider.create(wrong));
+        expect(error.message).toContain("does not match the address family");
     });
 
     it("replaces only when the policy changes", () => {

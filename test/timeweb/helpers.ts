@@ -1,8 +1,12 @@
 import type { ProviderOptions } from "../../components/timeweb/provider-options";
 import type { FakeTimewebApi } from "./fake-timeweb-api";
 
-/** Provider options against the fake: real HTTP, but waits are recorded instead of slept. */
+/**
+ * Provider options against the fake: real HTTP, but waits are recorded instead of slept and move
+ * a virtual clock, so a deadline passes after the waits it allows, in no real time.
+ */
 export function fakeOptions(fake: FakeTimewebApi, waits: number[] = []): ProviderOptions {
+    let clock = 0;
     return {
         endpoint: fake.url,
         retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
@@ -11,8 +15,10 @@ export function fakeOptions(fake: FakeTimewebApi, waits: number[] = []): Provide
         createTimeoutMs: 60_000,
         sleep: async (ms) => {
             waits.push(ms);
+            clock += ms;
         },
         random: () => 0,
+        now: () => clock,
     };
 }
 

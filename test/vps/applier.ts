@@ -1,4 +1,4 @@
-import { parseOutcome, Step, StepOutcome } from "../../components/step";
+import { parseOutcome, Step, StepOutcome } from "../../components/plan/step";
 import { SshSession } from "./ssh";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseStackConfig } from "../../components/config";
-import { planGroups } from "../../components/plan";
+import { parseStackConfig } from "../../components/config/config";
+import { planGroups } from "../../components/plan/plan";
 import { imageIndependentPrefix } from "./provision";
 
 // The e2e applier runs the steps that do not depend on the bot image, builds the image in the

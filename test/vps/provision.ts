@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseStackConfig, StackConfig } from "../../components/config";
-import { planProvisioning, RuntimeValues } from "../../components/plan";
-import { Step } from "../../components/step";
+import { parseStackConfig, StackConfig } from "../../components/config/config";
+import { planProvisioning, RuntimeValues } from "../../components/plan/plan";
+import { Step } from "../../components/plan/step";
 import { applySteps, StepRecord } from "./applier";
 import { buildLocalImages, BuiltImages, localImages } from "./images";
 import { TestVps } from "./vps";

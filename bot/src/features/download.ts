@@ -8,7 +8,7 @@ import {
     VideoError,
 } from "../errors.js";
 import { parseCallbackData, type MediaKind } from "../keyboard.js";
-import type { UserInfo } from "../services/analytics.js";
+import type { UserInfo } from "../services/events.js";
 import { sendPhotos, sendVideo, type Delivery } from "../telegram/media-sender.js";
 import { describe, StatusMessage } from "../telegram/status-message.js";
 import { texts } from "../texts.js";

@@ -1,5 +1,5 @@
 import type { BotContext } from "../context.js";
-import type { UserInfo } from "../services/analytics.js";
+import type { UserInfo } from "../services/events.js";
 
 export function userOf(ctx: BotContext): UserInfo {
     const from = ctx.from!;

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { EventType, UserInfo } from "./analytics.js";
+import type { EventType, UserInfo } from "./events.js";
 import { callJson } from "./http-json.js";
 
 export interface ServiceEndpoint {

@@ -1,7 +1,8 @@
 import type { Api } from "grammy";
 import type { Logger } from "pino";
-import type { Analytics, UserInfo } from "../services/analytics.js";
-import { errorText } from "../services/db.js";
+import type { Analytics } from "../services/storage/analytics.js";
+import type { UserInfo } from "../services/events.js";
+import { errorText } from "../services/storage/db.js";
 import { dayWindow, msUntilNextMidnight, previousDay } from "../services/moscow-time.js";
 import { texts } from "../texts.js";
 import { describe } from "./status-message.js";

@@ -1,7 +1,7 @@
 import { Api } from "grammy";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import { errorText, type Database } from "../services/db.js";
+import { errorText, type Database } from "../services/storage/db.js";
 import { describe } from "./status-message.js";
 
 /**

@@ -3,7 +3,7 @@ import { GrammyError, InputFile } from "grammy";
 import type { InputMediaPhoto, Message } from "grammy/types";
 import type { Deps } from "../context.js";
 import { CdnError, NoMediaError } from "../errors.js";
-import type { CdnSession } from "../services/cdn-client.js";
+import type { CdnSession } from "../services/wb/cdn-client.js";
 import { texts } from "../texts.js";
 import { apiSignal } from "./api-setup.js";
 import type { StatusMessage } from "./status-message.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { guessPhotoBasket, photoVol, videoBasket, videoVol } from "../../src/services/wb-urls.js";
+import { guessPhotoBasket, photoVol, videoBasket, videoVol } from "../../src/services/wb/wb-urls.js";
 import {
     cardMessageId,
     newUser,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { photoUrl, videoUrl } from "../../src/services/wb-urls.js";
+import { photoUrl, videoUrl } from "../../src/services/wb/wb-urls.js";
 import { FakeService } from "../helpers/fake-service.js";
 import {
     cardMessageId,

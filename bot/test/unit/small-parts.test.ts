@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CancelledError } from "../../src/errors.js";
 import { escapeHtml } from "../../src/html.js";
 import { RateLimiter } from "../../src/rate-limiter.js";
-import { parseCard } from "../../src/services/media-lookup.js";
+import { parseCard } from "../../src/services/wb/media-lookup.js";
 import { Semaphore } from "../../src/services/semaphore.js";
 import { photoBatches } from "../../src/telegram/media-sender.js";
 import { texts } from "../../src/texts.js";

@@ -11,12 +11,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseOperationsConfig } from "../../../components/operations-config";
+import { parseOperationsConfig } from "../../../components/config/operations-config";
 import {
     OperationsInput,
     OperationsPaths,
     operationsFiles,
-} from "../../../components/operations-plan";
+} from "../../../components/plan/operations-plan";
 
 export const BOT = "mpcabinet-picture-bot";
 export const SERVICES = ["postgres", "telegram-bot-api", BOT] as const;

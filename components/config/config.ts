@@ -1,0 +1,293 @@
+import { z } from "zod";
+import {
+    botApiSchema,
+    botSchema,
+    checkBotsUnique,
+    CIDR,
+    dockerSchema,
+    HOST_KEY,
+    object,
+    postgresSchema,
+    PUBLIC_KEY,
+    SET,
+    SET_PATH,
+    sshdSchema,
+    text,
+    unattendedSchema,
+} from "./config-schemas";
+import {
+    operationsConfigShape,
+    splitOperationsSecrets,
+    type OffsiteKeys,
+    type OperationsConfig,
+} from "./operations-config";
+import { parseTimewebConfig, timewebConfigSchema, type TimewebConfig } from "../timeweb/config";
+
+/**
+ * The stack configuration: one zod schema over the same keys as the Pulumi stack config
+ * (`pulumi config set ...`). Secrets are checked for presence and shape only, and never end up in
+ * `StackConfig`: they reach the program as secret Outputs (components/stack-config.ts) or, in the
+ * end-to-end tests, as plain `RuntimeValues`. Error messages never echo a value.
+ */
+
+function stackSchema(requireSecrets: boolean) {
+    return object(
+        {
+            /** Required unless timeweb.createServer (checked in parseStack, which sees both). */
+            host: text(`${SET} host <VPS IPv4>`)
+                .regex(/^[A-Za-z0-9.:-]+$/, {
+                    error: `must be an IP address or host name: ${SET} host <VPS IPv4>`,
+                })
+                .optional(),
+            sshPort: z
+                .number({ error: `must be a port number: ${SET} sshPort 22` })
+                .int({ error: `must be a port number: ${SET} sshPort 22` })
+                .min(1, { error: `must be 1-65535: ${SET} sshPort 22` })
+                .max(65535, { error: `must be 1-65535: ${SET} sshPort 22` })
+                .default(22),
+            sshUser: z
+                .literal("root", {
+                    error: `only root is supported (the steps install packages and write /etc): ${SET} sshUser root`,
+                })
+                .default("root"),
+            sshPrivateKey: z
+                .string()
+                .regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, {
+                    error: "must be a PEM/OpenSSH private key: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519 (or unset it to use ssh-agent)",
+                })
+                .optional(),
+            hostKey: z
+                .string()
+                .regex(HOST_KEY, {
+                    error: "must be the server's ssh-ed25519 (or ssh-rsa) host key as `<type> <base64>`: npm run trust-host -- <host>",
+                })
+                .optional(),
+            operatorKeys: z
+                .array(
+                    z.string().regex(PUBLIC_KEY, {
+                        error: "must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+                    }),
+                    {
+                        error: `must be a list: ${SET_PATH} 'operatorKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)"`,
+                    },
+                )
+                .default([]),
+            sshAllowFrom: z
+                .array(
+                    z
+                        .string()
+                        .regex(CIDR, {
+                            error: "must be `any`, an IP address or a CIDR like 203.0.113.0/24",
+                        }),
+                    { error: `must be a list: ${SET_PATH} 'sshAllowFrom[0]' 203.0.113.7/32` },
+                )
+                .min(1, {
+                    error: `must not be empty (that would lock SSH out): ${SET_PATH} 'sshAllowFrom[0]' any`,
+                })
+                .default(["any"]),
+            timezone: z
+                .string()
+                .regex(/^(UTC|[A-Z][A-Za-z_-]+(\/[A-Z0-9][A-Za-z0-9_+-]+){1,2})$/, {
+                    error: `must be an IANA zone like Europe/Moscow: ${SET} timezone Europe/Moscow`,
+                })
+                .default("Europe/Moscow"),
+            swapSize: z
+                .string()
+                .regex(/^(0|[1-9][0-9]*[MG])$/, {
+                    error: `must be a size like 2G or 512M, or 0 for no swap: ${SET} swapSize 2G`,
+                })
+                .default("2G"),
+            unattendedUpgrades: unattendedSchema.default({
+                automaticReboot: true,
+                rebootTime: "04:00",
+            }),
+            docker: dockerSchema.default({
+                source: "distro",
+                logMaxSize: "10m",
+                logMaxFiles: 3,
+            }),
+            sshd: sshdSchema.default({ extraOptions: {} }),
+            stackDir: z
+                .string()
+                .regex(/^\/[A-Za-z0-9._/-]+[^/]$/, {
+                    error: `must be an absolute path: ${SET} stackDir /opt/telegram-ecosystem`,
+                })
+                .default("/opt/telegram-ecosystem"),
+            postgres: postgresSchema.default(postgresSchema.parse({})),
+            botApi: botApiSchema(requireSecrets),
+            ...operationsConfigShape(requireSecrets),
+            /** Creating the VPS through the Timeweb API (components/timeweb). */
+            timeweb: timewebConfigSchema.optional(),
+            bots: z
+                .array(botSchema(requireSecrets), {
+                    error: (issue) =>
+                        issue.input === undefined
+                            ? `required: ${SET_PATH} 'bots[0].name' mpcabinet-picture-bot (and schema, token)`
+                            : `must be a list of bots: ${SET_PATH} 'bots[0].name' mpcabinet-picture-bot`,
+                })
+                .min(1, {
+                    error: `needs at least one bot: ${SET_PATH} 'bots[0].name' mpcabinet-picture-bot`,
+                })
+                .superRefine(checkBotsUnique),
+        },
+        `${SET} host <VPS IPv4>`,
+    );
+}
+
+type ParsedStack = z.infer<ReturnType<typeof stackSchema>>;
+
+/** The validated, non-secret stack configuration with every default filled in. */
+export type StackConfig = Omit<
+    ParsedStack,
+    "sshPrivateKey" | "botApi" | "bots" | keyof OperationsConfig
+> &
+    OperationsConfig & {
+        readonly botApi: Omit<ParsedStack["botApi"], "apiHash">;
+        readonly bots: readonly BotConfig[];
+    };
+export type BotConfig = Omit<ParsedStack["bots"][number], "token">;
+
+/** The secret part of the stack config, as plain strings (the loader wraps them as secrets). */
+export interface StackSecrets {
+    readonly sshPrivateKey?: string;
+    readonly botApiHash: string;
+    readonly botTokens: Readonly<Record<string, string>>;
+    /** S3 keys of the off-site backup copy, when configured. */
+    readonly offsiteKeys?: OffsiteKeys;
+}
+
+/** Thrown for invalid config; the message lists every bad key and its fix. */
+export class StackConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(
+            `Invalid stack configuration (${problems.length} ` +
+                `problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((problem) => `  - ${problem}`).join("\n") +
+                "\nFix the keys above (pulumi config set ...) and run the command again.",
+        );
+        this.name = "StackConfigError";
+    }
+}
+
+export interface ParseOptions {
+    /** Require the secret keys (botApi.apiHash, bots[].token): true for a real Pulumi run. */
+    readonly requireSecrets?: boolean;
+    /** Require hostKey (pinned host key): true for `pulumi up`. */
+    readonly requireHostKey?: boolean;
+    /** Whether the secret `timeweb:token` is set; undefined skips that check. */
+    readonly hasTimewebToken?: boolean;
+}
+
+/** Parses a plain object with the stack config's keys; secrets are optional and dropped. */
+export function parseStackConfig(raw: unknown): StackConfig {
+    return parseStack(raw, {}).config;
+}
+
+/** Parses config and secrets together, failing once with every problem listed. */
+export function parseStack(
+    raw: unknown,
+    options: ParseOptions,
+): { config: StackConfig; secrets: Partial<StackSecrets> } {
+    const input = withTimewebDefaults(raw);
+    const result = stackSchema(options.requireSecrets ?? false).safeParse(input);
+    const problems = result.success ? [] : result.error.issues.map(formatIssue);
+    const target = targetProblems(input, options);
+    problems.unshift(...target.first);
+    problems.push(...target.last);
+    if (!result.success || problems.length > 0) throw new StackConfigError(problems);
+    const { sshPrivateKey, botApi, bots, backups, monitor, journald, ...rest } = result.data;
+    const operations = splitOperationsSecrets({ backups, monitor, journald });
+    const { apiHash, ...botApiRest } = botApi;
+    const tokens: Record<string, string> = {};
+    const botConfigs = bots.map(({ token, ...bot }) => {
+        if (token !== undefined) tokens[bot.name] = token;
+        return bot;
+    });
+    return {
+        config: { ...rest, ...operations.config, botApi: botApiRest, bots: botConfigs },
+        secrets: {
+            ...(operations.offsiteKeys === undefined
+                ? {}
+                : { offsiteKeys: operations.offsiteKeys }),
+            ...(sshPrivateKey === undefined ? {} : { sshPrivateKey }),
+            ...(apiHash === undefined ? {} : { botApiHash: apiHash }),
+            botTokens: tokens,
+        },
+    };
+}
+
+type RawTarget = {
+    host?: unknown;
+    hostKey?: unknown;
+    operatorKeys?: unknown;
+    timeweb?: { createServer?: unknown; sshPublicKey?: unknown };
+};
+
+function rawTarget(raw: unknown): RawTarget {
+    return typeof raw === "object" && raw !== null ? (raw as RawTarget) : {};
+}
+
+function createsServer(raw: unknown): boolean {
+    return rawTarget(raw).timeweb?.createServer === true;
+}
+
+/** The server Timeweb creates gets the first operator key unless timeweb.sshPublicKey is set. */
+function withTimewebDefaults(raw: unknown): unknown {
+    const { timeweb, operatorKeys } = rawTarget(raw);
+    if (!createsServer(raw) || timeweb?.sshPublicKey !== undefined) return raw;
+    const first = Array.isArray(operatorKeys) ? operatorKeys[0] : undefined;
+    if (typeof first !== "string") return raw;
+    return { ...(raw as object), timeweb: { ...timeweb, sshPublicKey: first } };
+}
+
+/**
+ * Only the `timeweb` block, with the defaults the program applies (the first operator key as the
+ * server's key). For tools that need no more than that, e.g. `npm run timeweb -- plan`.
+ */
+export function parseTimewebBlock(raw: unknown): TimewebConfig {
+    return parseTimewebConfig(rawTarget(withTimewebDefaults(raw)).timeweb);
+}
+
+/**
+ * Where the program connects: `host` and `hostKey` from config, or the server that
+ * timeweb.createServer makes (its IPv4 and the host key pinned on first connect), which then
+ * needs the API token. `first` problems go before zod's (host is the first key), `last` after.
+ */
+function targetProblems(raw: unknown, options: ParseOptions): { first: string[]; last: string[] } {
+    const { host, hostKey } = rawTarget(raw);
+    const when = (problem: boolean, message: string) => (problem ? [message] : []);
+    if (!createsServer(raw)) {
+        return {
+            first: when(host === undefined, `host: required: ${SET} host <VPS IPv4>`),
+            last: when(
+                options.requireHostKey === true && hostKey === undefined,
+                "hostKey: required for `pulumi up` (it pins the server's identity): npm run trust-host -- <host>",
+            ),
+        };
+    }
+    return {
+        first: when(
+            host !== undefined,
+            "host: must not be set when timeweb.createServer is true (the program connects to the server it creates): pulumi config rm host",
+        ),
+        last: [
+            ...when(
+                hostKey !== undefined,
+                "hostKey: must not be set when timeweb.createServer is true (the created server's key is pinned on first connect): pulumi config rm hostKey",
+            ),
+            ...when(
+                options.hasTimewebToken === false,
+                "timeweb:token: required (secret) when timeweb.createServer is true: pulumi config set --secret timeweb:token <API token from the Timeweb panel>",
+            ),
+        ],
+    };
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+    const key = issue.path
+        .map((part, index) =>
+            typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
+        )
+        .join("");
+    return `${key === "" ? "(config)" : key}: ${issue.message}`;
+}
