@@ -142,6 +142,18 @@ export const composeOf = {
     },
 } as const;
 
+/**
+ * Whether `up` also recreates the services that depend on one it recreates: Compose v2 before
+ * 2.29.4 does (Debian 13 ships 2.26); later versions only restart dependents marked
+ * `depends_on: {restart: true}`, and v1 recreates only what changed. `version` is
+ * `docker compose version --short`.
+ */
+export function recreatesDependents(version: string): boolean {
+    const [major = 0, minor = 0, patch = 0] = (/(\d+)\.(\d+)\.(\d+)/.exec(version) ?? [])
+        .slice(1).map(Number);
+    return major === 2 && (minor < 29 || (minor === 29 && patch < 4));
+}
+
 /** The stack runs on the release's compose, with that compose's container names. */
 export async function expectComposeOf(vps: TestVps, session: SshSession, services: readonly string[]) {
     const expected = composeOf[vps.release];

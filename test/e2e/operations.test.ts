@@ -113,9 +113,10 @@ describe("operations on the test VPS", () => {
         expect(calendar).toContain("OnCalendar=*-*-* 03:00:00 Europe/Moscow");
         const journald = await run("systemd-analyze cat-config systemd/journald.conf");
         expect(journald).toMatch(/^SystemMaxUse=200M$/m);
-        // journald itself reports the cap it applies ("System Journal ... max 200.0M").
+        // journald itself reports the cap it applies ("System Journal ... max 200.0M", or
+        // "max 200M" from systemd 257 on).
         const journaldLog = await run("journalctl -u systemd-journald -o cat");
-        expect(journaldLog).toMatch(/max 200\.0M/);
+        expect(journaldLog).toMatch(/System Journal .* max 200(\.0)?M/);
         const logConfigs = await run(`docker inspect --format '{{.HostConfig.LogConfig.Type}} ` +
             `{{index .HostConfig.LogConfig.Config "max-size"}}' $(${COMPOSE} ps -q)`);
         expect(lines(logConfigs)).toHaveLength(3);
