@@ -1,24 +1,47 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Bootstrap } from "./components/bootstrap";
-import { BotImage, remoteDockerProvider } from "./components/bot-image";
+import { BotImage } from "./components/bot-image";
 import { ComposeStack } from "./components/compose-stack";
 import { sshConnection } from "./components/connection";
+import { remoteDockerProvider } from "./components/docker-provider";
 import { DockerEngine } from "./components/docker-engine";
 import { operationsOutputs } from "./components/plan/operations-plan";
+import { preflightGatedHost } from "./components/preflight";
 import { loadStack } from "./components/stack-config";
 import { targetHost, targetOutputs } from "./components/target-host";
 
 // Composition root: config -> components -> outputs.
 // Invalid config throws here, before any resource exists.
-const { config, secrets } = loadStack();
+const { config, secrets, connectionKey } = loadStack();
 // `host`/`hostKey` from config, or a VPS created through the Timeweb API (timeweb.createServer).
 const target = targetHost(config, secrets.timewebToken);
-const connection = sshConnection(config, target, secrets.sshPrivateKey);
+// On `pulumi up`, nothing dials the server before the preflight passed.
+const gated = {
+    host: preflightGatedHost({
+        config,
+        target,
+        ...(connectionKey === undefined ? {} : { connectionKey }),
+        ...(secrets.sshPrivateKey === undefined ? {} : { sshPrivateKey: secrets.sshPrivateKey }),
+    }),
+    ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
+};
+const connection = sshConnection(
+    config,
+    gated,
+    secrets.sshPrivateKey === undefined
+        ? undefined
+        : {
+              privateKey: secrets.sshPrivateKey,
+              ...(secrets.sshPrivateKeyPassword === undefined
+                  ? {}
+                  : { privateKeyPassword: secrets.sshPrivateKeyPassword }),
+          },
+);
 
 const bootstrap = new Bootstrap("host", { config, connection });
 const engine = new DockerEngine("engine", { config, connection }, { dependsOn: [bootstrap] });
 
-const dockerProvider = remoteDockerProvider("vps-docker", config, target);
+const dockerProvider = remoteDockerProvider("vps-docker", config, gated);
 const images = config.bots.map((bot) => {
     const args = { bot, provider: dockerProvider };
     return new BotImage(bot.name, args, { dependsOn: [engine] });

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { FakeCdn } from "../bot/test/helpers/fake-cdn.js";
-import { articleSet, type BenchArticle } from "./articles.js";
+import { articleSet } from "./articles.js";
 import { inProcessConfig } from "./bot-config.js";
 import { buildBot } from "./bot-process.js";
 import { Cleanup } from "./cleanup.js";
@@ -17,9 +18,10 @@ import {
 } from "./measure-bot.js";
 import { measureCdnRequests } from "./measure-cdn.js";
 import { measureConversion } from "./measure-convert.js";
-import { measureSecondApplyPlan, measureVpsBootstrap } from "./measure-provisioning.js";
-import { failed, table, writeResults, type Row } from "./report.js";
-import { startRig } from "./rig.js";
+import { measurePlanDeterminism, measureVpsBootstrap } from "./measure-provisioning.js";
+import { writeReadmeSection } from "./readme.js";
+import { failed, notMeasured, table, writeResults, type Row } from "./report.js";
+import { startRig, type Rig } from "./rig.js";
 
 /**
  * `npm run bench`: the measurements of issue 7, side by side in one run, on loopback only.
@@ -39,6 +41,8 @@ const cacheDir = join(root, "build", "bench-cache");
 const resultsPath = join(root, "bench", "results.json");
 const FFMPEG_MAX_JOBS = 2;
 
+// The machine is shared: the load around a run says how far its timings can be trusted.
+const loadAverageAtStart = loadavg()[0];
 const cleanup = new Cleanup();
 const rows: Row[] = [];
 let interrupted = false;
@@ -62,8 +66,13 @@ function progress(text: string): void {
     console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
 
+/** One row (or rows) of the table; a row that does not run is listed as not measured. */
 async function step(id: string, name: string, target: string, run: () => Promise<Row | Row[]>) {
-    if (!wanted(id) || interrupted) return;
+    if (!wanted(id) || interrupted) {
+        const why = interrupted ? "the run was interrupted" : "not selected by --only";
+        rows.push(notMeasured(id, name, target, why));
+        return;
+    }
     progress(`${id}: ${name}`);
     try {
         const result = await run();
@@ -74,15 +83,6 @@ async function step(id: string, name: string, target: string, run: () => Promise
     }
 }
 
-/** Typical articles of several disjoint sets (so measurements never share cache entries). */
-function typicalArticles(count: number, firstSalt: number): BenchArticle[] {
-    const out: BenchArticle[] = [];
-    for (let salt = firstSalt; out.length < count; salt++) {
-        out.push(...articleSet(salt).filter((a) => a.typical));
-    }
-    return out.slice(0, count);
-}
-
 async function main(): Promise<void> {
     mkdirSync(cacheDir, { recursive: true });
     const needsBot = ["2", "2b", "4", "5", "6", "7"].some(wanted);
@@ -91,71 +91,73 @@ async function main(): Promise<void> {
     const fixtures = needsFixtures ? await startSharedFixtures(cleanup) : undefined;
     const entry = needsBot ? buildBot(root, cacheDir) : "";
 
-    await step("1", "CDN requests per article", "typical <= photos+4; never > 250", async () => {
+    const requestsTarget = "every ordinary article <= photos+4; every article <= 250";
+    await step("1", "CDN requests per article", requestsTarget, async () => {
         const cdn = new FakeCdn(fixtures!.hlsDir);
         await cdn.start();
         cleanup.add("fake CDN for measurement 1", () => cdn.stop());
-        return measureCdnRequests(cdn, inProcessConfig(cdn, cacheDir), articleSet(0));
+        return measureCdnRequests(cdn, inProcessConfig(cdn, cacheDir), articleSet("requests"));
     });
 
-    await step("3", "HLS -> MP4 conversion throughput", ">= 0.9 of plain ffmpeg", async () => {
+    const remuxTarget = ">= 0.9 of plain ffmpeg in every round";
+    await step("3", "HLS -> MP4 remux throughput", remuxTarget, async () => {
         progress("preparing the >= 200 MiB HLS input (cached in build/bench-cache)");
         return measureConversion(ensureHlsInput(cacheDir, 200), cleanup);
     });
 
-    const rigIds = ["6", "2", "2b", "5", "7"];
-    if (rigIds.some(wanted) && !interrupted) {
-        try {
-            await rigMeasurements(entry, fixtures!);
-        } catch (error) {
-            console.error(error);
-            for (const id of rigIds.filter((i) => wanted(i) && !rows.some((r) => r.id === i))) {
-                rows.push(failed(id, `measurement ${id} (bot process)`, "see the issue", error));
-            }
-        }
-    }
+    await rigMeasurements(entry, fixtures);
 
     const bigVideo = "RSS growth <= 50 MiB; no file bytes over HTTP";
-    await step("4", "Delivering a >= 1 GiB video", bigVideo, async () => {
+    await step("4", "RSS growth delivering a >= 1 GiB video", bigVideo, async () => {
         progress("preparing the >= 1 GiB HLS input (cached in build/bench-cache)");
         const input = ensureHlsInput(cacheDir, 1024);
         const rig = await startRig({
             entry, hlsDir: input.dir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
         });
-        const article = typicalArticles(1, 9)[0]!;
+        const article = articleSet("bigVideo")[0]!;
         const row = await measureBigVideo(rig, article, input);
         await rig.bot.stop();
         return row;
     });
 
-    await step("8", "Second apply (plan)", "0 steps", async () => measureSecondApplyPlan());
-    await step("8b", "Test-VPS bootstrap", "second run: 0 CHANGED", () =>
+    await step("8", "Plan determinism", "0 steps", async () => measurePlanDeterminism(root));
+    await step("8b", "Second apply on the test VPS", "second apply: 0 CHANGED", () =>
         measureVpsBootstrap(withVps, cleanup));
 }
 
-/** Measurements 6, 2, 5 and 7 on one bot process (FFMPEG_MAX_JOBS=2). */
-async function rigMeasurements(entry: string, fixtures: SharedFixtures): Promise<void> {
-    progress("starting a bot process (local Bot API mode, FFMPEG_MAX_JOBS=2)");
-    const rig = await startRig({
-        entry, hlsDir: fixtures.hlsDir, pgAdminUrl: fixtures.pgAdminUrl, cleanup,
-        extraEnv: { FFMPEG_MAX_JOBS: String(FFMPEG_MAX_JOBS) },
-    });
-    let fresh: number[] | Error = [];
+/** Measurements 6, 2, 5 and 7 on one bot process (FFMPEG_MAX_JOBS=2), started when needed. */
+async function rigMeasurements(entry: string, fixtures: SharedFixtures | undefined): Promise<void> {
+    let started: Promise<Rig> | undefined;
+    const rig = () => (started ??= (async () => {
+        progress("starting a bot process (local Bot API mode, FFMPEG_MAX_JOBS=2)");
+        return startRig({
+            entry, hlsDir: fixtures!.hlsDir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
+            extraEnv: { FFMPEG_MAX_JOBS: String(FFMPEG_MAX_JOBS) },
+        });
+    })());
+    // Sampled before any other measurement touches the bot; a failure is reported by step 6.
+    let fresh: Promise<number[]> | undefined;
     if (wanted("6")) {
-        progress("6: idle RSS of the freshly started bot");
-        fresh = await idleSamples(rig, 3000).catch((e: unknown) => e as Error);
+        fresh = rig().then((r) => {
+            progress("6: idle RSS of the freshly started bot");
+            return idleSamples(r, 3000);
+        });
+        await fresh.catch(() => undefined);
     }
-    await step("2", "Time to the product card with 50 ms CDN latency", ">= 10x faster", () =>
-        measureLatency(rig, typicalArticles(20, 1).filter((_, i) => i % 3 === 0)));
-    await step("5", "Repeat request", "0 CDN requests, 0 upload bytes", () =>
-        measureRepeat(rig, typicalArticles(20, 3).find((a) => a.product.photos >= 3)!));
-    await step("7", "50 users within 10 s", "all served, no errors, ffmpeg <= limit", () =>
-        measureLoad(rig, typicalArticles(50, 4), FFMPEG_MAX_JOBS));
-    await step("6", "Idle RSS", "<= 90 MiB", async () => {
-        if (fresh instanceof Error) throw fresh;
-        return idleRow(fresh, wanted("7") ? await idleSamples(rig, 20_000) : undefined);
-    });
-    await rig.bot.stop();
+    let latency: Promise<[Row, Row]> | undefined;
+    const measureBoth = async () => (latency ??= rig().then((r) =>
+        measureLatency(r, articleSet("latency"))));
+    await step("2", "Time until the card offers the video, 50 ms per CDN response",
+        ">= 10x faster for every article", async () => (await measureBoth())[0]);
+    await step("2b", "Time until the first card shows, 50 ms per CDN response",
+        "— (informational)", async () => (await measureBoth())[1]);
+    await step("5", "Repeat request", "0 CDN requests, 0 upload bytes", async () =>
+        measureRepeat(await rig(), articleSet("repeat")[0]!));
+    await step("7", "50 users within 10 s", "all served, no errors, ffmpeg <= limit", async () =>
+        measureLoad(await rig(), articleSet("load"), FFMPEG_MAX_JOBS));
+    await step("6", "Idle RSS", "every sample <= 90 MiB", async () =>
+        idleRow(await fresh!, wanted("7") ? await idleSamples(await rig(), 20_000) : undefined));
+    if (started) await (await started.catch(() => undefined))?.bot.stop();
 }
 
 async function runAll(): Promise<number> {
@@ -170,10 +172,13 @@ async function runAll(): Promise<number> {
     }
     rows.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
     console.log(`\n${table(rows)}\n`);
-    if (!only) writeResults(resultsPath, rows, { withVps });
-    else {
+    if (!only) {
+        writeResults(resultsPath, rows, { withVps, loadAverageAtStart });
+        writeReadmeSection(root);
+        console.log("bench/results.json and the table in docs/benchmarks.md written");
+    } else {
         const subsetPath = join(cacheDir, "results-subset.json");
-        writeResults(subsetPath, rows, { withVps, only });
+        writeResults(subsetPath, rows, { withVps, loadAverageAtStart, only });
         console.log(`(subset run: written to ${subsetPath}, not to bench/results.json)`);
     }
     return rows.some((r) => r.ours === "FAILED") ? 1 : exitCode;

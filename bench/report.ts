@@ -1,4 +1,4 @@
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { renameSync, writeFileSync } from "node:fs";
 
 /** One line of the table; `data` keeps the exact figures for results.json. */
@@ -15,10 +15,13 @@ export interface Row {
     data: Record<string, unknown>;
 }
 
+export const NOT_MEASURED = "not measured";
+
+/** A row that was not run: every measured column says so. */
 export function notMeasured(id: string, name: string, target: string, why: string): Row {
     return {
-        id, name, ours: "not measured", baseline: "—", ratio: "—", target, met: null, notes: why,
-        data: {},
+        id, name, ours: NOT_MEASURED, baseline: NOT_MEASURED, ratio: NOT_MEASURED, target,
+        met: null, notes: why, data: {},
     };
 }
 
@@ -37,8 +40,7 @@ export function table(rows: readonly Row[]): string {
         `| ${head.join(" | ")} |`,
         `|${head.map(() => "---").join("|")}|`,
         ...rows.map((r) => {
-            const unmeasured = r.ours === "not measured";
-            const none = unmeasured ? "not measured" : "n/a";
+            const none = r.ours === NOT_MEASURED ? NOT_MEASURED : "n/a";
             const met = r.met === null ? none : r.met ? "yes" : "**NO**";
             const cells = [r.id, r.name, r.ours, r.baseline, r.ratio, r.target, met];
             return `| ${cells.map(cell).join(" | ")} |`;
@@ -59,7 +61,10 @@ export function writeResults(
 ): void {
     const body = {
         generatedAt: new Date().toISOString(),
-        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+        machine: {
+            cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
+            loadAverageAtEnd: loadavg()[0],
+        },
         ...extra,
         rows,
     };

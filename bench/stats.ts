@@ -10,6 +10,39 @@ export function quantile(values: readonly number[], q: number): number {
     return sorted[rank - 1]!;
 }
 
+/** The spread of repeated trials of one measurement. */
+export interface Spread {
+    trials: number;
+    min: number;
+    median: number;
+    max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+    return {
+        trials: values.length,
+        min: Math.min(...values),
+        median: median(values),
+        max: Math.max(...values),
+    };
+}
+
+/** "min 147 ms, median 167 ms, max 300 ms (7 trials)", each value through `format`. */
+export function describeSpread(
+    values: readonly number[],
+    format: (value: number) => string,
+    trials = "trials",
+): string {
+    const s = spread(values);
+    return `min ${format(s.min)}, median ${format(s.median)}, max ${format(s.max)} ` +
+        `(${s.trials} ${trials})`;
+}
+
+/** A target is met only when every trial meets it (and there was a trial). */
+export function everyTrial(values: readonly number[], meets: (value: number) => boolean): boolean {
+    return values.length > 0 && values.every(meets);
+}
+
 export function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }

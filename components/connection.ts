@@ -1,16 +1,24 @@
 import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config/config";
-import type { TargetHost } from "./target-host";
 
 /** Dial attempts before a step gives up (refused connections use them up in about 30 s). */
 export const DIAL_ERROR_LIMIT = 30;
 
-/** The one SSH connection every step uses; `hostKey` pins the server when known. */
+/** The configured connection key; the command provider offers it before any agent key. */
+export interface ConnectionKeyInputs {
+    readonly privateKey: pulumi.Output<string>;
+    readonly privateKeyPassword?: pulumi.Output<string>;
+}
+
+/**
+ * The one SSH connection every step uses; `hostKey` pins the server when known. `host` is the
+ * preflight-gated address (components/preflight.ts).
+ */
 export function sshConnection(
     config: StackConfig,
-    target: TargetHost,
-    privateKey?: pulumi.Output<string>,
+    target: { host: pulumi.Input<string>; hostKey?: pulumi.Input<string> },
+    key?: ConnectionKeyInputs,
 ): command.types.input.remote.ConnectionArgs {
     const connection: command.types.input.remote.ConnectionArgs = {
         host: target.host,
@@ -22,6 +30,9 @@ export function sshConnection(
     return {
         ...connection,
         ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
-        ...(privateKey === undefined ? {} : { privateKey }),
+        ...(key === undefined ? {} : { privateKey: key.privateKey }),
+        ...(key?.privateKeyPassword === undefined
+            ? {}
+            : { privateKeyPassword: key.privateKeyPassword }),
     };
 }

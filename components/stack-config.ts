@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseStack, type StackConfig } from "./config/config";
 import type { OffsiteKeys } from "./config/operations-config";
+import type { ConnectionKey } from "./config/preflight";
+import { connectionKeyOf } from "./config/preflight-probes";
 
 /** Secret config values, as secret Outputs read through `requireSecret*`. */
 export interface StackSecretOutputs {
     readonly sshPrivateKey?: pulumi.Output<string>;
+    readonly sshPrivateKeyPassword?: pulumi.Output<string>;
     readonly botApiHash: pulumi.Output<string>;
     readonly botTokens: pulumi.Output<Record<string, string>>;
     readonly offsiteKeys?: pulumi.Output<OffsiteKeys>;
@@ -15,6 +18,8 @@ export interface StackSecretOutputs {
 export interface LoadedStack {
     readonly config: StackConfig;
     readonly secrets: StackSecretOutputs;
+    /** The secret-free facts of sshPrivateKey (its public half, whether it has a passphrase). */
+    readonly connectionKey?: ConnectionKey;
 }
 
 /** The Timeweb API token: a secret of the `timeweb` namespace, not of the project. */
@@ -25,6 +30,7 @@ const STRING_KEYS = new Set([
     "host",
     "sshUser",
     "sshPrivateKey",
+    "sshPrivateKeyPassword",
     "hostKey",
     "timezone",
     "swapSize",
@@ -64,12 +70,15 @@ export function loadStack(): LoadedStack {
         requireHostKey: !pulumi.runtime.isDryRun(),
         hasTimewebToken: TIMEWEB_TOKEN in pulumi.runtime.allConfig(),
     });
+    const connectionKey = connectionKeyOf(secrets.sshPrivateKey, secrets.sshPrivateKeyPassword);
     const stackConfig = new pulumi.Config();
     const bots = stackConfig.requireSecretObject<{ name: string; token: string }[]>("bots");
     return {
         config,
+        ...(connectionKey === undefined ? {} : { connectionKey }),
         secrets: {
             sshPrivateKey: stackConfig.getSecret("sshPrivateKey"),
+            sshPrivateKeyPassword: stackConfig.getSecret("sshPrivateKeyPassword"),
             botApiHash: stackConfig
                 .requireSecretObject<{ apiHash: string }>("botApi")
                 .apply((api) => api.apiHash),

@@ -13,15 +13,16 @@ import { fetchHostKey } from "./lib/ssh-connect";
 
 const USAGE = `Usage: npm run trust-host -- <host> [port] [options]
 
-Reads the SSH host key of <host> (port 22 by default) without logging in, prints its SHA256
-fingerprint and pins it as \`hostKey\` in the Pulumi stack config. Compare the fingerprint with
-the one the Timeweb console shows for the server before you accept it.
+Reads the ssh-ed25519 host key of <host> (port 22 by default) without logging in, prints its
+SHA256 fingerprint and pins it as \`hostKey\` in the Pulumi stack config. Compare the fingerprint
+with the one the Timeweb console shows for the server before you accept it: on a terminal it
+asks; without one (a script, CI) it pins only with --fingerprint or --yes.
 
 Options:
   --stack <name>          stack to write to (passed to \`pulumi config set --stack\`)
   --fingerprint <SHA256:...>
                           expected fingerprint (from the console); refuse anything else
-  --yes                   do not ask for confirmation on a terminal
+  --yes                   pin without asking (you compared the fingerprint yourself)
   -h, --help              show this help
 `;
 
@@ -123,14 +124,19 @@ async function main(argv: readonly string[]): Promise<number> {
             return 1;
         }
         console.log("  matches the expected fingerprint.");
-    } else if (process.stdin.isTTY && !args.yes) {
+    } else if (!args.yes) {
         console.log("Compare it with the fingerprint the Timeweb console shows for this server.");
+        if (!process.stdin.isTTY) {
+            console.error(
+                "error: not pinned: there is no terminal to confirm the fingerprint on. Compare it, " +
+                    `then run again with --fingerprint ${print} (or --yes).`,
+            );
+            return 1;
+        }
         if (!(await confirm("Does it match? [y/N] "))) {
             console.error("Not pinned.");
             return 1;
         }
-    } else {
-        console.log("Compare it with the fingerprint the Timeweb console shows for this server.");
     }
     return pinKey(key, args.stack);
 }

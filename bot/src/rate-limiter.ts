@@ -10,6 +10,11 @@ export class RateLimiter {
         private readonly purgeAbove = 1000,
     ) {}
 
+    /** Users whose last accepted action is remembered (the memory the limiter holds). */
+    get trackedUsers(): number {
+        return this.last.size;
+    }
+
     /** 0 when allowed (and recorded), else the whole seconds the user should wait. */
     hit(userId: number, now = Date.now()): number {
         const previous = this.last.get(userId);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parsePublicKeyLine, userKeyProblem, type SshPublicKey } from "./ssh-keys";
 
 /**
  * The parts of the stack config schema (components/config/config.ts): patterns, field helpers whose
@@ -15,20 +16,39 @@ const IMAGE_REF = /^[a-z0-9][a-z0-9._/:@-]*$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /** Env file values are written unquoted (compose v1 keeps quotes literally): keep them plain. */
 const ENV_VALUE = /^[^\n\r"'`$\\]*$/;
-/** Host key types the hardened sshd still offers (HostKeyAlgorithms drops ECDSA). */
-export const HOST_KEY = /^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/;
-const PUBLIC_KEY_TYPES = [
-    "ssh-ed25519",
-    "ssh-rsa",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-];
-export const PUBLIC_KEY = new RegExp(
-    `^(${PUBLIC_KEY_TYPES.join("|").replace(/\./g, "\\.")}) [A-Za-z0-9+/]+={0,2}( [^\\n\\r]*)?$`,
-);
+/**
+ * The pinned host key must be ed25519: @pulumi/command pins a key by offering only its type as
+ * host key algorithm, which for RSA is `ssh-rsa` (SHA-1 signatures). The hardened sshd, like any
+ * OpenSSH since 8.8, no longer signs with it, so an RSA pin fails every step with "no common
+ * algorithm"; ECDSA host keys are not offered at all (HostKeyAlgorithms in the drop-in).
+ */
+export const HOST_KEY = /^ssh-ed25519 [A-Za-z0-9+/]+={0,2}$/;
+export const HOST_KEY_FIX =
+    "must be the server's ssh-ed25519 host key as `ssh-ed25519 <base64>` (an ssh-rsa pin makes " +
+    "every step fail with \"no common algorithm\": the command provider would ask for the SHA-1 " +
+    "`ssh-rsa` signature, which the hardened sshd refuses; ECDSA host keys are not offered): " +
+    "npm run trust-host -- <host>";
+const PUBLIC_KEY_LINE = /^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( [^\n\r]*)?$/;
+
+/** Why an operatorKeys line cannot be a login key of the hardened sshd, with its fix. */
+function operatorKeyProblem(line: string): string | undefined {
+    const fix = `${SET_PATH} 'operatorKeys[N]' "$(cat ~/.ssh/id_ed25519.pub)"`;
+    const malformed = `must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): ${fix}`;
+    if (!PUBLIC_KEY_LINE.test(line)) return malformed;
+    let key: SshPublicKey;
+    try {
+        key = parsePublicKeyLine(line);
+    } catch {
+        return malformed;
+    }
+    return userKeyProblem(key);
+}
+
+/** An operator key: one public key line of a type and size the hardened sshd accepts. */
+export const operatorKeySchema = z.string().superRefine((line, ctx) => {
+    const problem = operatorKeyProblem(line);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
 export const CIDR = /^(any|(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/;
 const RESERVED_SERVICES = new Set(["postgres", "telegram-bot-api"]);
 /** sshd options whose hardened values guard against lock-out or are set from other keys. */

@@ -6,9 +6,10 @@ import {
     CIDR,
     dockerSchema,
     HOST_KEY,
+    HOST_KEY_FIX,
     object,
+    operatorKeySchema,
     postgresSchema,
-    PUBLIC_KEY,
     SET,
     SET_PATH,
     sshdSchema,
@@ -22,6 +23,14 @@ import {
     type OperationsConfig,
 } from "./operations-config";
 import { parseTimewebConfig, timewebConfigSchema, type TimewebConfig } from "../timeweb/config";
+import {
+    describeKey,
+    inspectPrivateKey,
+    parsePublicKeyLine,
+    sameKey,
+    userKeyProblem,
+    type SshPublicKey,
+} from "./ssh-keys";
 
 /**
  * The stack configuration: one zod schema over the same keys as the Pulumi stack config
@@ -56,21 +65,20 @@ function stackSchema(requireSecrets: boolean) {
                     error: "must be a PEM/OpenSSH private key: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519 (or unset it to use ssh-agent)",
                 })
                 .optional(),
-            hostKey: z
-                .string()
-                .regex(HOST_KEY, {
-                    error: "must be the server's ssh-ed25519 (or ssh-rsa) host key as `<type> <base64>`: npm run trust-host -- <host>",
+            /** Passphrase of an encrypted sshPrivateKey (secret). */
+            sshPrivateKeyPassword: z
+                .string({
+                    error: "must be the passphrase of sshPrivateKey: pulumi config set --secret sshPrivateKeyPassword",
                 })
                 .optional(),
+            hostKey: z
+                .string()
+                .regex(HOST_KEY, { error: HOST_KEY_FIX })
+                .optional(),
             operatorKeys: z
-                .array(
-                    z.string().regex(PUBLIC_KEY, {
-                        error: "must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
-                    }),
-                    {
-                        error: `must be a list: ${SET_PATH} 'operatorKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)"`,
-                    },
-                )
+                .array(operatorKeySchema, {
+                    error: `must be a list: ${SET_PATH} 'operatorKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)"`,
+                })
                 .default([]),
             sshAllowFrom: z
                 .array(
@@ -139,7 +147,7 @@ type ParsedStack = z.infer<ReturnType<typeof stackSchema>>;
 /** The validated, non-secret stack configuration with every default filled in. */
 export type StackConfig = Omit<
     ParsedStack,
-    "sshPrivateKey" | "botApi" | "bots" | keyof OperationsConfig
+    "sshPrivateKey" | "sshPrivateKeyPassword" | "botApi" | "bots" | keyof OperationsConfig
 > &
     OperationsConfig & {
         readonly botApi: Omit<ParsedStack["botApi"], "apiHash">;
@@ -150,6 +158,7 @@ export type BotConfig = Omit<ParsedStack["bots"][number], "token">;
 /** The secret part of the stack config, as plain strings (the loader wraps them as secrets). */
 export interface StackSecrets {
     readonly sshPrivateKey?: string;
+    readonly sshPrivateKeyPassword?: string;
     readonly botApiHash: string;
     readonly botTokens: Readonly<Record<string, string>>;
     /** S3 keys of the off-site backup copy, when configured. */
@@ -193,9 +202,10 @@ export function parseStack(
     const problems = result.success ? [] : result.error.issues.map(formatIssue);
     const target = targetProblems(input, options);
     problems.unshift(...target.first);
-    problems.push(...target.last);
+    problems.push(...target.last, ...connectionKeyProblems(input), ...portPlanProblems(input));
     if (!result.success || problems.length > 0) throw new StackConfigError(problems);
-    const { sshPrivateKey, botApi, bots, backups, monitor, journald, ...rest } = result.data;
+    const { sshPrivateKey, sshPrivateKeyPassword, botApi, bots, backups, monitor, journald, ...rest } =
+        result.data;
     const operations = splitOperationsSecrets({ backups, monitor, journald });
     const { apiHash, ...botApiRest } = botApi;
     const tokens: Record<string, string> = {};
@@ -210,6 +220,7 @@ export function parseStack(
                 ? {}
                 : { offsiteKeys: operations.offsiteKeys }),
             ...(sshPrivateKey === undefined ? {} : { sshPrivateKey }),
+            ...(sshPrivateKeyPassword === undefined ? {} : { sshPrivateKeyPassword }),
             ...(apiHash === undefined ? {} : { botApiHash: apiHash }),
             botTokens: tokens,
         },
@@ -219,6 +230,9 @@ export function parseStack(
 type RawTarget = {
     host?: unknown;
     hostKey?: unknown;
+    sshPort?: unknown;
+    sshPrivateKey?: unknown;
+    sshPrivateKeyPassword?: unknown;
     operatorKeys?: unknown;
     timeweb?: { createServer?: unknown; sshPublicKey?: unknown };
 };
@@ -281,6 +295,59 @@ function targetProblems(raw: unknown, options: ParseOptions): { first: string[];
             ),
         ],
     };
+}
+
+/**
+ * The connection key (sshPrivateKey): a type and size the hardened sshd accepts, readable with
+ * its passphrase, and one of operatorKeys, so the operator-keys step keeps it authorised (it
+ * manages exactly that list) and the Docker provider knows which key to offer.
+ */
+function connectionKeyProblems(raw: unknown): string[] {
+    const { sshPrivateKey, sshPrivateKeyPassword, operatorKeys } = rawTarget(raw);
+    if (typeof sshPrivateKey !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey)) {
+        return typeof sshPrivateKeyPassword === "string" && sshPrivateKey === undefined
+            ? ["sshPrivateKeyPassword: set, but sshPrivateKey is not: pulumi config rm sshPrivateKeyPassword"]
+            : [];
+    }
+    const info = inspectPrivateKey(
+        sshPrivateKey,
+        typeof sshPrivateKeyPassword === "string" ? sshPrivateKeyPassword : undefined,
+    );
+    if (info.publicKey === undefined) return info.problem === undefined ? [] : [`sshPrivateKey: ${info.problem}`];
+    const problems = [info.problem, userKeyProblem(info.publicKey)]
+        .filter((problem): problem is string => problem !== undefined)
+        .map((problem) => `sshPrivateKey: ${problem}`);
+    const authorised = Array.isArray(operatorKeys)
+        ? operatorKeys.some((line) => {
+              try {
+                  return sameKey(parsePublicKeyLine(String(line)), info.publicKey as SshPublicKey);
+              } catch {
+                  return false;
+              }
+          })
+        : false;
+    if (!authorised) {
+        problems.push(
+            `sshPrivateKey: its public key (${describeKey(info.publicKey)}) is not in operatorKeys; ` +
+                "add it, so the operator-keys step keeps it authorised: " +
+                `${SET_PATH} 'operatorKeys[N]' "$(ssh-keygen -y -f <key file>)"`,
+        );
+    }
+    return problems;
+}
+
+/**
+ * A server created through the Timeweb API opens only port 22 on its first boot (cloud-init and
+ * the host-key probe use it), while every step dials sshPort from the first one on.
+ */
+function portPlanProblems(raw: unknown): string[] {
+    const { sshPort } = rawTarget(raw);
+    if (!createsServer(raw) || sshPort === undefined || sshPort === 22) return [];
+    return [
+        "sshPort: must stay 22 while timeweb.createServer is true (a new server's sshd listens on " +
+            "22 until the first deploy has hardened it): pulumi config rm sshPort; move the port " +
+            'later as the README\'s "SSH port" says',
+    ];
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {

@@ -96,18 +96,19 @@ function backupsSchema(requireSecrets: boolean) {
     );
 }
 
+// Group and channel ids are negative: `--` keeps `pulumi config set` from reading one as a flag.
 const alertsSchema = strict(
     {
         chatId: z
             .union([z.string(), z.number().int()], {
-                error: `required: ${SET_PATH} monitor.alerts.chatId <admin chat id>`,
+                error: `required: ${SET_PATH} monitor.alerts.chatId -- <admin chat id>`,
             })
             .transform(String)
             .pipe(
                 z.string().regex(CHAT_ID, {
                     error:
                         "must be a numeric chat id or @channelname: " +
-                        `${SET_PATH} monitor.alerts.chatId -1001234567890`,
+                        `${SET_PATH} monitor.alerts.chatId -- -1001234567890`,
                 }),
             ),
         bot: z
@@ -127,7 +128,7 @@ const alertsSchema = strict(
             })
             .default("local"),
     },
-    `${SET_PATH} monitor.alerts.chatId <admin chat id>`,
+    `${SET_PATH} monitor.alerts.chatId -- <admin chat id>`,
 );
 
 const INTERVAL_FIX = `${SET_PATH} monitor.intervalMinutes 5`;

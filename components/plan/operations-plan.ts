@@ -1,5 +1,5 @@
 import { render } from "./render";
-import { makeStep, Step } from "./step";
+import { makeSecretStep, makeStep, Step } from "./step";
 import type { OffsiteKeys, OperationsConfig } from "../config/operations-config";
 
 /**
@@ -232,7 +232,7 @@ export function planOperations(
 ): Step[] {
     const files = operationsFiles(input, paths);
     return [
-        makeStep({
+        makeSecretStep({
             id: "operations-secrets",
             description: "Off-site backup keys and alert bot settings (root-only files, or none)",
             script: render("scripts/install-operations-secrets.sh", {
@@ -242,7 +242,7 @@ export function planOperations(
             stdin:
                 `${toBase64(offsiteEnv(input, secrets.offsiteKeys) ?? "")}\n` +
                 `${toBase64(alertEnv(input, secrets.botTokens) ?? "")}\n`,
-            secret: true,
+            logDir: `${input.stackDir}/logs`,
         }),
         makeStep({
             id: "operations",

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { render } from "./render";
 
 /**
  * One provisioning step as plain data. Pulumi wraps each step in a `command.remote.Command`
@@ -39,7 +40,33 @@ export function hashParts(...parts: readonly string[]): string {
 
 /** Builds a step whose trigger covers its script and stdin plus any extra parts. */
 export function makeStep(fields: Omit<Step, "trigger">, ...extraTriggerParts: readonly string[]): Step {
+    if (fields.secret) {
+        throw new Error(`step ${fields.id} carries secrets: build it with makeSecretStep`);
+    }
     return { ...fields, trigger: hashParts(fields.script, fields.stdin ?? "", ...extraTriggerParts) };
+}
+
+/**
+ * Builds a step whose stdin carries secrets. Its script runs inside run-secret-step.sh, which
+ * keeps everything the script prints in `<logDir>/<id>.log` on the server (root only), so no
+ * error text of the command provider can ever hold a line of that stdin.
+ */
+export function makeSecretStep(
+    fields: Omit<Step, "trigger" | "secret"> & { readonly logDir: string },
+    ...extraTriggerParts: readonly string[]
+): Step {
+    const { logDir, ...step } = fields;
+    const script = render("scripts/run-secret-step.sh", {
+        step_id: step.id,
+        step_script: step.script,
+        log_file: `${logDir}/${step.id}.log`,
+    });
+    return {
+        ...step,
+        script,
+        secret: true,
+        trigger: hashParts(script, step.stdin ?? "", ...extraTriggerParts),
+    };
 }
 
 /** Reads the outcome from a step's stdout; throws when the script broke the contract. */

@@ -162,8 +162,11 @@ export function connectPinned(target: SshTarget, credentials: SshCredentials): P
 }
 
 /**
- * Reads the server's host key without authenticating: the key is captured during the handshake
- * and the connection is then refused on our side. ssh2 prefers ssh-ed25519 when offered.
+ * Reads the server's ssh-ed25519 host key without authenticating: the key is captured during
+ * the handshake and the connection is then refused on our side. Only ed25519 is asked for: it is
+ * the one type every client of the project can pin (an RSA pin makes @pulumi/command offer only
+ * the SHA-1 `ssh-rsa` algorithm, which hardened servers refuse; see HOST_KEY in
+ * components/config/config-schemas.ts).
  */
 export function fetchHostKey(host: string, port: number): Promise<HostKey> {
     return new Promise((resolve, reject) => {
@@ -174,6 +177,16 @@ export function fetchHostKey(host: string, port: number): Promise<HostKey> {
             client.end();
             if (captured) return resolve(captured);
             const where = `${host}:${port}`;
+            if (/no matching host key/i.test(error.message)) {
+                reject(
+                    new Error(
+                        `${where} offers no ssh-ed25519 host key, the only type every client can pin: ` +
+                            "on the server (Timeweb console) run `ssh-keygen -A` and make sure sshd " +
+                            "loads /etc/ssh/ssh_host_ed25519_key, then run trust-host again",
+                    ),
+                );
+                return;
+            }
             reject(
                 captureError ?? new Error(`cannot read the host key of ${where}: ${error.message}`),
             );
@@ -187,6 +200,7 @@ export function fetchHostKey(host: string, port: number): Promise<HostKey> {
             port,
             username: "trust-host",
             readyTimeout: READY_TIMEOUT_MS,
+            algorithms: { serverHostKey: ["ssh-ed25519"] },
             hostVerifier: (blob: Buffer) => {
                 try {
                     captured = hostKeyFromBlob(blob);

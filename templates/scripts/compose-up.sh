@@ -14,6 +14,8 @@ PROJECT={{ project }}
 SERVICES={{ services }}
 REMOVE_ORPHANS={{ remove_orphans }}
 TIMEOUT_SECONDS={{ timeout_seconds }}
+MAINTENANCE_LOCK={{ maintenance_lock }}
+LOCK_WAIT_SECONDS={{ lock_wait_seconds }}
 # --- end of rendered variables ---
 
 compose() {
@@ -73,7 +75,20 @@ wait_ready() {
     return 1
 }
 
+# The health monitor skips its check while this lock is held (as during a restore), so it never
+# restarts a service that this deploy is recreating; a running check or restore is waited for.
+take_maintenance_lock() {
+    local lock_fd
+    mkdir -p "$(dirname "$MAINTENANCE_LOCK")"
+    exec {lock_fd}>"$MAINTENANCE_LOCK"
+    if ! flock -w "$LOCK_WAIT_SECONDS" "$lock_fd"; then
+        echo "ERROR: $MAINTENANCE_LOCK is still held after ${LOCK_WAIT_SECONDS}s (a health check or a database restore is running); run pulumi up again when it is done" >&2
+        exit 1
+    fi
+}
+
 main() {
+    take_maintenance_lock
     cd "$STACK_DIR"
     local services before up_args=(up -d)
     if ! compose config -q; then

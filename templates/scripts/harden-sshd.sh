@@ -97,20 +97,39 @@ restart_sshd() {
     fi
 }
 
+# Not a real client: a stand-in address from the internet (TEST-NET-2), so that `sshd -T -C`
+# applies the Match blocks an outside connection gets. Plain `sshd -T` ignores Match blocks, and
+# the login probe below connects from 127.0.0.1, so neither sees a `Match Address` block (from
+# cloud-init or a provider image) that turns passwords back on for outside addresses.
+OUTSIDE_ADDRESS="198.51.100.7"
+
+listen_port() {
+    effective_config | awk '$1 == "port" && !found { print $2; found = 1 }'
+}
+
+effective_for_outside() {
+    sshd -T -C "user=root,host=internet.example,addr=$OUTSIDE_ADDRESS,lport=$(listen_port)" 2>/dev/null
+}
+
 check_effective_config() {
-    local config
-    config="$(effective_config)"
-    grep -qix "passwordauthentication no" <<<"$config" \
-        || { fail "PasswordAuthentication is not 'no' in the effective config (another file sets it first?)"; return 1; }
-    grep -qix "kbdinteractiveauthentication no" <<<"$config" \
-        || { fail "KbdInteractiveAuthentication is not 'no' in the effective config"; return 1; }
-    grep -qiE '^subsystem sftp ' <<<"$config" \
+    local global outside setting
+    global="$(effective_config)" || { fail "sshd -T failed"; return 1; }
+    outside="$(effective_for_outside)" \
+        || { fail "sshd -T -C for a connection from $OUTSIDE_ADDRESS failed"; return 1; }
+    for setting in "passwordauthentication no" "kbdinteractiveauthentication no" \
+        "permitemptypasswords no" "authenticationmethods publickey"; do
+        grep -qix -- "$setting" <<<"$global" \
+            || { fail "'$setting' is not in the effective config (another file sets it first?)"; return 1; }
+        grep -qix -- "$setting" <<<"$outside" \
+            || { fail "'$setting' is not in effect for a connection from the internet: a Match block in /etc/ssh/sshd_config or /etc/ssh/sshd_config.d/ overrides it (check: sshd -T -C user=root,host=internet.example,addr=$OUTSIDE_ADDRESS)"; return 1; }
+    done
+    grep -qiE '^subsystem sftp ' <<<"$global" \
         || { fail "no 'Subsystem sftp' in the effective config; SFTP uploads would break"; return 1; }
 }
 
 probe_login() {
     local port attempt
-    port="$(effective_config | awk '$1 == "port" && !found { print $2; found = 1 }')"
+    port="$(listen_port)"
     ssh-keygen -q -t ed25519 -N '' -C "$PROBE_COMMENT" -f "$WORK_DIR/probe"
     printf 'from="127.0.0.1,::1",restrict %s\n' "$(cat "$WORK_DIR/probe.pub")" >>"$KEYS_FILE"
     for attempt in 1 2 3 4 5 6 7 8 9 10; do

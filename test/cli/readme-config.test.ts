@@ -64,7 +64,7 @@ function documentedSections(): Section[] {
         sections.push(current);
         let fenced = false;
         for (const line of readFileSync(file, "utf8").split("\n")) {
-            if (line.startsWith("```")) {
+            if (line.trimStart().startsWith("```")) {
                 fenced = !fenced;
                 continue;
             }
@@ -144,6 +144,7 @@ beforeAll(() => {
     for (const [file, dir] of [
         ["id_ed25519", sshDir],
         ["id_ed25519_new", sshDir],
+        ["telegram-ecosystem-deploy", sshDir],
         ["host_ed25519", sandbox.homeDir],
     ] as const) {
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "readme-test", "-f", path.join(dir, file)]);

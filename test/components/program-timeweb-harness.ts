@@ -8,8 +8,19 @@
  * Input (environment): HARNESS_INPUT = JSON of HarnessInput. The working directory is the
  * caller's temporary directory (the program writes .pulumi-ssh/ there).
  */
+import Module from "node:module";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, SECRET_SIG_KEY, SECRET_SIG_VALUE } from "../helpers/pulumi-mocks";
+import { cleanPreflight, PROJECT, SECRET_SIG_KEY, SECRET_SIG_VALUE } from "../helpers/pulumi-mocks";
+
+// The preflight's probes ask ssh-agent and dial the host: here they report a clean run.
+const moduleLoader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+const load = moduleLoader._load;
+moduleLoader._load = function (request: string, ...rest: unknown[]) {
+    const loaded = load.call(this, request, ...rest);
+    return request.endsWith("/config/preflight-probes")
+        ? { ...(loaded as object), runPreflight: cleanPreflight }
+        : loaded;
+};
 
 export interface HarnessInput {
     /** Project config keys (without the project prefix), as plain values. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -29,10 +29,17 @@ vi.mock("@pulumi/command", async (importOriginal) => {
     return { ...actual, remote: { ...actual.remote, Command: RecordingCommand } };
 });
 
+// The preflight's probes ask ssh-agent and dial the host: under mocks they report a clean run.
+vi.mock("../../components/config/preflight-probes", async (importOriginal) => ({
+    ...(await importOriginal<object>()),
+    runPreflight: (await import("../helpers/pulumi-mocks")).cleanPreflight,
+}));
+
 const PASSWORD = "GeneratedPostgresPassword0123456789ab";
 const TOKEN = "123456789:FAKE-test-token-abcdefghijklmnopqrs";
 const API_HASH = "fakeapihash0123456789abcdef0123";
 const HOST_KEY = fakePublicKey().split(" ").slice(0, 2).join(" ");
+const OPERATOR_KEY = fakePublicKey("operator@laptop");
 const SECRETS = [PASSWORD, TOKEN, API_HASH];
 
 let resources: RecordedResource[] = [];
@@ -47,7 +54,7 @@ beforeAll(async () => {
         config: {
             host: "203.0.113.10",
             hostKey: HOST_KEY,
-            operatorKeys: [fakePublicKey("operator@laptop")],
+            operatorKeys: [OPERATOR_KEY],
             botApi: { apiId: 1234567, apiHash: API_HASH },
             bots: [{ name: BOT, schema: "mpcabinet", token: TOKEN }],
         },
@@ -172,6 +179,13 @@ describe("the program under mocks", () => {
         expect(opts).toContain("StrictHostKeyChecking=yes");
         const file = opts.find((o) => o.startsWith("UserKnownHostsFile="))?.split("=")[1] ?? "";
         expect(readFileSync(path.join(workDir, file), "utf8")).toBe(`203.0.113.10 ${HOST_KEY}\n`);
+        // Only the key the preflight picked (the operator key, from the agent) is offered.
+        expect(opts).toEqual(
+            expect.arrayContaining(["IdentitiesOnly=yes", "IdentityFile=.pulumi-ssh/test-identity"]),
+        );
+        const identity = path.join(workDir, ".pulumi-ssh/test-identity");
+        expect(readFileSync(identity, "utf8")).toBe(`${OPERATOR_KEY.split(" ").slice(0, 2).join(" ")}\n`);
+        expect(statSync(identity).mode & 0o777).toBe(0o600);
         const image = byName(`${BOT}-image`);
         expect((image.inputs.build as Record<string, unknown>).platform).toBe("linux/amd64");
         expect(image.inputs.skipPush).toBe(true);

@@ -75,6 +75,26 @@ describe("host-key helpers", () => {
     });
 });
 
+describe("against a private sshd without an ed25519 host key", () => {
+    it("trust-host refuses to pin another type, with the fix", async () => {
+        const sshd = await startSshd({ hostKeyTypes: ["rsa", "ecdsa"] });
+        const work = mkdtempSync(join(tmpdir(), "day2-trust-"));
+        try {
+            const result = await runCli("scripts/trust-host.ts", ["127.0.0.1", String(sshd.port), "--yes"], {
+                cwd: work,
+                env: { PATH: NO_PULUMI_PATH, HOME: work },
+            });
+            expect(result.code).toBe(1);
+            expect(result.stderr).toContain(
+                `127.0.0.1:${sshd.port} offers no ssh-ed25519 host key, the only type every client can pin`,
+            );
+        } finally {
+            await sshd.stop();
+            rmSync(work, { recursive: true, force: true });
+        }
+    });
+});
+
 describe("against a private sshd", () => {
     let sshd: PrivateSshd;
     let work: string;
@@ -96,7 +116,7 @@ describe("against a private sshd", () => {
         expect(findExecutable("pulumi", env(NO_PULUMI_PATH))).toBeUndefined();
         const result = await runCli(
             "scripts/trust-host.ts",
-            ["127.0.0.1", String(sshd.port), "--stack", "prod"],
+            ["127.0.0.1", String(sshd.port), "--stack", "prod", "--yes"],
             {
                 cwd: work,
                 env: env(NO_PULUMI_PATH),
@@ -118,7 +138,7 @@ describe("against a private sshd", () => {
         installFakePulumi(bin, log);
         const result = await runCli(
             "scripts/trust-host.ts",
-            ["127.0.0.1", String(sshd.port), "--stack", "test"],
+            ["127.0.0.1", String(sshd.port), "--stack", "test", "--yes"],
             {
                 cwd: work,
                 env: env(`${bin}:${NO_PULUMI_PATH}`),
@@ -145,6 +165,24 @@ describe("against a private sshd", () => {
         expect(result.code).toBe(1);
         expect(result.stderr).toContain(`not the expected ${wrong}`);
         expect(readCalls(log)).toEqual([]);
+    });
+
+    it("trust-host pins nothing without a terminal unless told the fingerprint (or --yes)", async () => {
+        const bin = mkdtempSync(join(work, "bin-"));
+        const log = join(bin, "pulumi.log");
+        installFakePulumi(bin, log);
+        const args = ["127.0.0.1", String(sshd.port), "--stack", "prod"];
+        const options = { cwd: work, env: env(`${bin}:${NO_PULUMI_PATH}`) };
+        const refused = await runCli("scripts/trust-host.ts", args, options);
+        const print = sshKeygenFingerprint(sshd.hostKeyPubPath);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(
+            `not pinned: there is no terminal to confirm the fingerprint on. Compare it, then run again with --fingerprint ${print} (or --yes).`,
+        );
+        expect(readCalls(log)).toEqual([]);
+        const confirmed = await runCli("scripts/trust-host.ts", [...args, "--fingerprint", print], options);
+        expect(confirmed.code).toBe(0);
+        expect(readCalls(log)).toHaveLength(1);
     });
 
     it("trust-host explains its usage", async () => {

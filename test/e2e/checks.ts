@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { expect } from "vitest";
+import { SSHD_MAX_AUTH_TRIES } from "../../components/config/ssh-keys";
 import { attemptLogin, SshSession } from "../vps/ssh";
 import { DebianRelease, TestVps } from "../vps/vps";
 
@@ -17,7 +18,7 @@ export const hardenedSshd: Readonly<Record<string, string>> = {
     authenticationmethods: "publickey",
     pubkeyauthentication: "yes",
     permitemptypasswords: "no",
-    maxauthtries: "3",
+    maxauthtries: String(SSHD_MAX_AUTH_TRIES),
     x11forwarding: "no",
     allowtcpforwarding: "no",
     allowagentforwarding: "no",

@@ -187,7 +187,7 @@ describe("host-key pinning and the ops CLI against the provisioned stack", () =>
         const real = onHost.split(" ")[1] as string;
         const env = { PATH: "/usr/bin:/bin", HOME: home() };
         const host = vps!.target.host;
-        const result = await runCli("scripts/trust-host.ts", [host], { cwd: work, env });
+        const result = await runCli("scripts/trust-host.ts", [host, "--fingerprint", real], { cwd: work, env });
         expectOk(result);
         expect(result.stdout).toContain(`fingerprint: ${real}`);
         expect(result.stdout).toContain(`pulumi config set hostKey '${current.config.hostKey}'`);

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -23,6 +23,8 @@ export interface CliSandbox {
     readonly homeDir: string;
     readonly env: NodeJS.ProcessEnv;
     run(command: string): string;
+    /** Runs a command line (stdin from `input`) and reports how it ended, also on failure. */
+    exec(command: string, input?: string): { code: number | null; stdout: string; stderr: string };
     remove(): void;
 }
 
@@ -57,6 +59,10 @@ export function cliSandbox(passphrase: string): CliSandbox {
                 encoding: "utf8",
                 stdio: ["ignore", "pipe", "pipe"],
             });
+        },
+        exec(command: string, input = "") {
+            const result = spawnSync("bash", ["-c", command], { cwd: projectDir, env, input, encoding: "utf8" });
+            return { code: result.status, stdout: result.stdout, stderr: result.stderr };
         },
         remove(): void {
             rmSync(root, { recursive: true, force: true });

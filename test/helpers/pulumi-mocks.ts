@@ -1,4 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../components/config/config";
+import {
+    preflight,
+    type ConnectionKey,
+    type PreflightResult,
+} from "../../components/config/preflight";
+import { parsePublicKeyLine } from "../../components/config/ssh-keys";
 
 /** How a secret input reaches a mock's newResource (pulumi-notes §9). */
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -108,4 +115,24 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 /** Waits until registrations settle (they are asynchronous even under mocks). */
 export async function settle(): Promise<void> {
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * What the preflight's probes report under mocks, where nothing may ask an ssh-agent or dial a
+ * host: the real checks (components/config/preflight.ts) over an agent that holds the operator
+ * keys in config order, on a laptop, without the host handshake.
+ */
+export async function cleanPreflight(
+    config: StackConfig,
+    target: { host: string; hostKey?: string },
+    connectionKey?: ConnectionKey,
+): Promise<PreflightResult> {
+    return preflight({
+        config,
+        host: target.host,
+        ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
+        ...(connectionKey === undefined ? {} : { connectionKey }),
+        agent: { socket: "mock-agent", keys: config.operatorKeys.map(parsePublicKeyLine) },
+        githubHostedRunner: false,
+    });
 }

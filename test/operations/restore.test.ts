@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TestPostgres } from "./helpers/postgres";
-import { BOT, holdLock, OpsSandbox } from "./helpers/sandbox";
+import { BOT, holdLock, inFlockOn, OpsSandbox } from "./helpers/sandbox";
 import { createSeededDatabase, databases, DB, tableFingerprints } from "./helpers/seed";
 
 const STACK = "compose -p telegram-ecosystem";
@@ -144,15 +145,39 @@ describe("restore-postgres.sh against a real Postgres behind a fake docker", () 
         ]);
     });
 
-    it("waits while the health monitor or another restore holds the lock", async () => {
-        const holder = await holdLock(path.join(sandbox.paths.lockDir, "maintenance.lock"));
+    it.each([
+        ["the health monitor or another restore", "maintenance.lock"],
+        ["a backup", "backup.lock"],
+    ])("waits while %s holds %s, then restores", async (_holder, lock) => {
+        const file = await backup();
+        destroyData();
+        const damaged = tableFingerprints(pg);
+        sandbox.clearCalls();
+        const lockFile = path.join(sandbox.paths.lockDir, lock);
+        const holder = await holdLock(lockFile);
         try {
-            const file = await backup();
-            const restore = sandbox.script("restore-postgres.sh");
-            const result = await sandbox.run("timeout", ["1", restore, "--yes", file]);
-            // timeout(1) ends it while it waits for the lock: nothing was stopped.
-            expect(result.code).toBe(124);
-            expect(sandbox.dockerCalls().some((call) => / stop /.test(call))).toBe(false);
+            const restore = sandbox.start(sandbox.script("restore-postgres.sh"), ["--yes", file]);
+            let finished = false;
+            const settle = () => (finished = true);
+            void restore.result.then(settle, settle);
+            for (let poll = 0; poll < 500 && !finished; poll++) {
+                if (inFlockOn(restore.pid, lockFile)) break;
+                await sleep(20);
+            }
+
+            expect(finished, "the restore ended while the lock was held").toBe(false);
+            expect(inFlockOn(restore.pid, lockFile), `not waiting in flock on ${lock}`).toBe(true);
+            const writes = sandbox.dockerCalls().filter((call) => !call.includes(" --list"));
+            expect(writes.filter((call) => / stop |pg_restore|psql/.test(call))).toEqual([]);
+            expect(tableFingerprints(pg)).toEqual(damaged);
+
+            holder.release();
+            const result = await restore.result;
+
+            expect(result.code, result.stderr).toBe(0);
+            expect(tableFingerprints(pg)).toEqual(original);
+            expect(sandbox.dockerCalls()).toContain(`${STACK} stop ${BOT}`);
+            expect(sandbox.service(BOT)).toBe("running healthy");
         } finally {
             holder.release();
         }

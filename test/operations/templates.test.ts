@@ -9,6 +9,8 @@ import {
     operationsFiles,
     planOperations,
 } from "../../components/plan/operations-plan";
+import { expectGolden } from "../helpers/golden";
+import { operationsGoldenCases } from "./golden-cases";
 import { BOT, operationsInput } from "./helpers/sandbox";
 
 const TOKEN = "123456:TEST-token-not-real_abcdefghijklmnop";
@@ -54,11 +56,10 @@ describe("rendered operations files", () => {
         expect(lint.stdout + lint.stderr).toBe("");
     });
 
-    const otherFiles = defaults.filter((file) => !isScript(file));
-    it.each(otherFiles)("$path matches its golden file", async (file) => {
-        const golden = path.join("golden", path.basename(file.path));
-        await expect(file.content).toMatchFileSnapshot(golden);
-    });
+    it.each(operationsGoldenCases().map((golden) => [path.basename(golden.file), golden] as const))(
+        "%s matches its golden file",
+        (_name, golden) => expectGolden(golden.file, golden.render()),
+    );
 
     it("units pass systemd-analyze verify", () => {
         // ExecStart must exist and be executable, so render for a stack directory that does.

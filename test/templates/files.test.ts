@@ -6,8 +6,12 @@ import { planProvisioning } from "../../components/plan/plan";
 import type { Step } from "../../components/plan/step";
 import { renderDaemonJson } from "../../components/plan/steps/docker-steps";
 import { renderSshdDropIn } from "../../components/plan/steps/bootstrap-steps";
+import { MIN_RSA_BITS, SSHD_MAX_AUTH_TRIES } from "../../components/config/ssh-keys";
+import { hostExposures } from "../helpers/compose-exposure";
 import { BOT, runtimeFor, stackConfig, twoBotConfig } from "../helpers/stack-fixtures";
-import { expectGolden, run } from "./template-helpers";
+import { expectGolden } from "../helpers/golden";
+import { templateGoldenCases } from "./golden-cases";
+import { run } from "./template-helpers";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "files-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -67,6 +71,49 @@ describe("docker-compose.yml", () => {
         expect(result.status).toBe(0);
     });
 
+    /** The compose file as docker-compose resolves it (merge keys, defaults, extends). */
+    function resolved(compose: string): string {
+        const result = run("docker-compose", ["-f", "docker-compose.yml", "config"], {
+            cwd: stackDir(compose),
+        });
+        expect(result.stderr).toBe("");
+        expect(result.status).toBe(0);
+        return result.stdout;
+    }
+
+    it("lets nothing reach past the project network: no published port, host network, host PID or privileged service", () => {
+        expect(hostExposures(resolved(stdinOf("stack-compose-file")))).toEqual([]);
+    });
+
+    /** The rendered file with `lines` added to one service (and `top` appended at the end). */
+    const withService = (service: string, lines: string, top = "") =>
+        stdinOf("stack-compose-file").replace(
+            `\n  ${service}:\n`,
+            `\n  ${service}:\n${lines}`,
+        ) + top;
+
+    it.each([
+        ["postgres", '    ports:\n      - "127.0.0.1:5432:5432"\n', "", "postgres publishes ports"],
+        [
+            "telegram-bot-api",
+            "    network_mode: host\n",
+            "",
+            "telegram-bot-api uses host networking",
+        ],
+        [
+            BOT,
+            "    networks: [outside]\n",
+            "networks:\n  outside:\n    external: true\n    name: host\n",
+            `${BOT} joins the host's network`,
+        ],
+        [BOT, "    pid: host\n", "", `${BOT} shares the host's PIDs`],
+        ["postgres", "    privileged: true\n", "", "postgres is privileged"],
+    ])("the rule catches %s with %j", (service, lines, top, expected) => {
+        const broken = withService(service, lines, top);
+        expect(broken).not.toBe(stdinOf("stack-compose-file"));
+        expect(hostExposures(resolved(broken))).toEqual([expected]);
+    });
+
     it("is rejected by the validator when broken (the check can fail)", () => {
         const broken = stdinOf("stack-compose-file").replace(
             "condition: service_healthy",
@@ -97,6 +144,15 @@ function sshdConfig(dropInDir: string): string {
     return file;
 }
 
+/**
+ * The drop-in's path as the plan's sshd step installs it (the DROP_IN of its rendered script), so
+ * a renamed drop-in is tested under its new name.
+ */
+const DROP_IN = /^DROP_IN='([^']+)'$/m.exec(
+    plan.find((s: Step) => s.id === "sshd-hardening")?.script ?? "",
+)?.[1];
+const DROP_IN_NAME = path.basename(DROP_IN ?? "");
+
 function dropInDir(files: Record<string, string>): string {
     const dir = mkdtempSync(path.join(scratch, "sshd_config.d-"));
     for (const [name, content] of Object.entries(files))
@@ -105,10 +161,22 @@ function dropInDir(files: Record<string, string>): string {
 }
 
 describe("sshd drop-in", () => {
+    it("is installed where the stock sshd_config includes it", () => {
+        expect(DROP_IN).toBeDefined();
+        expect(path.dirname(DROP_IN!)).toBe("/etc/ssh/sshd_config.d");
+        expect(DROP_IN_NAME).toMatch(/\.conf$/);
+    });
+
     it("passes `sshd -t` with the stock sshd_config and wins over cloud-init's 50-cloud-init.conf", () => {
+        // sshd keeps the first value it reads for each option, in the Include glob's order.
         const dir = dropInDir({
-            "00-hardening.conf": stdinOf("sshd-hardening"),
-            "50-cloud-init.conf": "PasswordAuthentication yes\n",
+            [DROP_IN_NAME]: stdinOf("sshd-hardening"),
+            "50-cloud-init.conf": [
+                "PasswordAuthentication yes",
+                "KbdInteractiveAuthentication yes",
+                "PermitRootLogin yes",
+                "",
+            ].join("\n"),
         });
         const file = sshdConfig(dir);
         const check = run("/usr/sbin/sshd", ["-t", "-f", file]);
@@ -119,7 +187,8 @@ describe("sshd drop-in", () => {
             "passwordauthentication no",
             "kbdinteractiveauthentication no",
             "permitrootlogin without-password",
-            "maxauthtries 3",
+            `maxauthtries ${SSHD_MAX_AUTH_TRIES}`,
+            `requiredrsasize ${MIN_RSA_BITS}`,
             "x11forwarding no",
             "allowtcpforwarding no",
             "loglevel VERBOSE",
@@ -131,17 +200,44 @@ describe("sshd drop-in", () => {
         expect(effective).toMatch(/^subsystem sftp /m);
     });
 
+    it("keeps passwords off for outside addresses despite a `Match Address` block from cloud-init", () => {
+        const cloudInit = "Match Address *,!127.0.0.1\n    PasswordAuthentication yes\n    KbdInteractiveAuthentication yes\n";
+        const file = sshdConfig(
+            dropInDir({ "00-hardening.conf": stdinOf("sshd-hardening"), "50-cloud-init.conf": cloudInit }),
+        );
+        expect(run("/usr/sbin/sshd", ["-t", "-f", file]).status).toBe(0);
+        // Plain `sshd -T` ignores Match blocks; -C evaluates them for a connection from outside.
+        const outside = run("/usr/sbin/sshd", [
+            "-T", "-f", file, "-C", "user=root,host=internet.example,addr=198.51.100.7,lport=22",
+        ]).stdout.split("\n");
+        for (const line of [
+            "passwordauthentication no",
+            "kbdinteractiveauthentication no",
+            "authenticationmethods publickey",
+            "permitrootlogin without-password",
+        ]) {
+            expect(outside, line).toContain(line);
+        }
+        // Without the drop-in the same file turns passwords on for that connection: the check can fail.
+        const unguarded = sshdConfig(dropInDir({ "50-cloud-init.conf": cloudInit }));
+        expect(
+            run("/usr/sbin/sshd", [
+                "-T", "-f", unguarded, "-C", "user=root,host=internet.example,addr=198.51.100.7,lport=22",
+            ]).stdout.split("\n"),
+        ).toContain("passwordauthentication yes");
+    });
+
     it("puts extra options first, and an invalid one makes `sshd -t` fail (the e2e rollback case)", () => {
         const good = stackConfig({
             sshd: { extraOptions: { AllowTcpForwarding: "local", AllowUsers: "root" } },
         });
-        const goodFile = sshdConfig(dropInDir({ "00-hardening.conf": renderSshdDropIn(good) }));
+        const goodFile = sshdConfig(dropInDir({ [DROP_IN_NAME]: renderSshdDropIn(good) }));
         expect(run("/usr/sbin/sshd", ["-t", "-f", goodFile]).status).toBe(0);
         const effective = run("/usr/sbin/sshd", ["-T", "-f", goodFile]).stdout.split("\n");
         expect(effective).toContain("allowtcpforwarding local");
         expect(effective).toContain("allowusers root");
         const bad = stackConfig({ sshd: { extraOptions: { NoSuchOption: "yes" } } });
-        const badFile = sshdConfig(dropInDir({ "00-hardening.conf": renderSshdDropIn(bad) }));
+        const badFile = sshdConfig(dropInDir({ [DROP_IN_NAME]: renderSshdDropIn(bad) }));
         const result = run("/usr/sbin/sshd", ["-t", "-f", badFile]);
         expect(result.status).not.toBe(0);
         expect(result.stderr).toMatch(/Bad configuration option: NoSuchOption/);
@@ -181,27 +277,13 @@ describe("sysctl baseline", () => {
 });
 
 describe("golden files", () => {
-    const single = stackConfig({ operatorKeys: [] });
-    const singlePlan = planProvisioning(single, runtimeFor(single));
-    const singleStdin = (id: string) => singlePlan.find((s) => s.id === id)?.stdin ?? "";
-
-    it.each([
-        ["00-hardening.conf", () => renderSshdDropIn(single)],
-        ["daemon.json", () => renderDaemonJson(single)],
-        ["docker-compose.yml", () => singleStdin("stack-compose-file")],
-        ["01-init.sql", () => singleStdin("stack-init-sql")],
-        [`${BOT}.env`, () => singleStdin(`stack-env-${BOT}`)],
-        ["postgres.env", () => singleStdin("stack-env-postgres")],
-        [
-            "52unattended-upgrades-telegram-ecosystem",
-            () => singleStdin("unattended-upgrades-policy"),
-        ],
-        ["ufw.sh", () => singlePlan.find((s) => s.id === "ufw")?.script ?? ""],
-    ])("%s matches its golden file", (name, renderIt) => {
-        expectGolden(name, renderIt());
-    });
+    it.each(templateGoldenCases().map((golden) => [path.basename(golden.file), golden] as const))(
+        "%s matches its golden file",
+        (_name, golden) => expectGolden(golden.file, golden.render()),
+    );
 
     it("daemon.json is JSON with log rotation and live-restore", () => {
+        const single = stackConfig({ operatorKeys: [] });
         expect(JSON.parse(renderDaemonJson(single))).toEqual({
             "log-driver": "json-file",
             "log-opts": { "max-size": "10m", "max-file": "3" },

@@ -6,6 +6,7 @@ import { parseStackConfig } from "../../components/config/config";
 import { planProvisioning } from "../../components/plan/plan";
 import { renderText, TEMPLATES_DIR } from "../../components/plan/render";
 import { BOT, runtimeFor, SECOND_BOT, twoBotConfig } from "../helpers/stack-fixtures";
+import { innerScript } from "../helpers/secret-step";
 import { run } from "./template-helpers";
 
 const config = twoBotConfig();
@@ -20,13 +21,21 @@ function shellcheck(name: string, text: string): string {
 
 describe("step scripts", () => {
     it("pass shellcheck, every one of them, as rendered", () => {
-        const findings = plan.map((step) => shellcheck(step.id, step.script)).filter(Boolean);
+        const findings = plan
+            .flatMap((step) => [
+                shellcheck(step.id, step.script),
+                ...(step.secret ? [shellcheck(`${step.id} (inner script)`, innerScript(step))] : []),
+            ])
+            .filter(Boolean);
         expect(findings.join("\n")).toBe("");
     });
 
     it("cover every template in templates/scripts (none escapes linting)", () => {
+        // A secret step's script is embedded in run-secret-step.sh: count both.
         const used = new Set(
-            plan.map((step) => step.script.match(/from templates\/scripts\/([\w.-]+\.sh)/)?.[1]),
+            plan.flatMap((step) =>
+                [...step.script.matchAll(/from templates\/scripts\/([\w.-]+\.sh)/g)].map((m) => m[1]),
+            ),
         );
         const files = readdirSync(path.join(TEMPLATES_DIR, "scripts"));
         expect(files.filter((file) => !used.has(file))).toEqual([]);

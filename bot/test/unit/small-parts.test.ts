@@ -31,11 +31,33 @@ describe("RateLimiter (spec 1.6)", () => {
         expect(limiter.hit(1, 13_000)).toBe(0);
     });
 
-    it("purges old users once the map is large", () => {
+    it("forgets users idle for over an hour once it tracks more than purgeAbove, and only them", () => {
         const limiter = new RateLimiter(1000, 3);
-        for (let user = 1; user <= 4; user++) limiter.hit(user, 0);
-        expect(limiter.hit(1, 3_700_000)).toBe(0);
-        expect(limiter.hit(9, 3_700_000)).toBe(0);
+        limiter.hit(1, 0);
+        limiter.hit(2, 0);
+        limiter.hit(3, 3_000_000);
+        expect(limiter.trackedUsers).toBe(3);
+
+        limiter.hit(4, 3_700_000); // the 4th user: users 1 and 2 have been idle for > 1 h
+
+        expect(limiter.trackedUsers).toBe(2);
+        expect(limiter.hit(4, 3_700_500)).toBe(1); // the users kept still have their limits
+        expect(limiter.hit(1, 3_700_500)).toBe(0);
+        expect(limiter.trackedUsers).toBe(3);
+    });
+
+    it("keeps every user up to purgeAbove, and never forgets one still within its interval", () => {
+        const small = new RateLimiter(1000, 3);
+        for (let user = 1; user <= 3; user++) small.hit(user, 0);
+        small.hit(1, 10_000_000);
+        expect(small.trackedUsers).toBe(3);
+
+        const hours = 3600_000;
+        const long = new RateLimiter(2 * hours, 1);
+        long.hit(1, 0);
+        long.hit(2, 1.5 * hours); // over purgeAbove; user 1 is 1.5 h into its 2 h interval
+        expect(long.trackedUsers).toBe(2);
+        expect(long.hit(1, 1.6 * hours)).toBeGreaterThan(0);
     });
 });
 

@@ -1,4 +1,5 @@
 import type { StackConfig } from "../../config/config";
+import { MIN_RSA_BITS, SSHD_MAX_AUTH_TRIES } from "../../config/ssh-keys";
 import { render } from "../render";
 import { makeStep, type Step } from "../step";
 import { fileStep } from "./file-step";
@@ -78,6 +79,8 @@ export function renderSshdDropIn(config: StackConfig): string {
     return render("etc/ssh/sshd_config.d/00-hardening.conf", {
         extra_options: extras.length > 0 ? extras.join("\n") : "# (none)",
         ssh_port: String(config.sshPort),
+        max_auth_tries: String(SSHD_MAX_AUTH_TRIES),
+        min_rsa_bits: String(MIN_RSA_BITS),
     });
 }
 

@@ -1,7 +1,14 @@
 import { render } from "../render";
-import { makeStep, type Step } from "../step";
+import { makeSecretStep, makeStep, type Step } from "../step";
 
-export interface FileStepArgs {
+export type FileStepArgs = FileStepFields &
+    (
+        | { readonly secret: false }
+        /** The content holds a secret (env files); the step's output stays in logDir on the host. */
+        | { readonly secret: true; readonly logDir: string }
+    );
+
+interface FileStepFields {
     readonly id: string;
     readonly description: string;
     /** Absolute path on the host. */
@@ -9,8 +16,6 @@ export interface FileStepArgs {
     /** Octal mode as `stat -c %a` prints it ("644", "600"). */
     readonly mode: string;
     readonly content: string;
-    /** True when the content holds a secret (env files). */
-    readonly secret: boolean;
     /** More trigger parts beyond script and content. */
     readonly extraTriggerParts?: readonly string[];
 }
@@ -22,14 +27,9 @@ export function fileStep(args: FileStepArgs): Step {
         mode: args.mode,
         owner: "root:root",
     });
-    return makeStep(
-        {
-            id: args.id,
-            description: args.description,
-            script,
-            stdin: args.content,
-            secret: args.secret,
-        },
-        ...(args.extraTriggerParts ?? []),
-    );
+    const fields = { id: args.id, description: args.description, script, stdin: args.content };
+    const extra = args.extraTriggerParts ?? [];
+    return args.secret
+        ? makeSecretStep({ ...fields, logDir: args.logDir }, ...extra)
+        : makeStep({ ...fields, secret: false }, ...extra);
 }

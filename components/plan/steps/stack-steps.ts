@@ -1,7 +1,8 @@
 import type { BotConfig, StackConfig } from "../../config/config";
+import { HOST_PATHS } from "../operations-plan";
 import { render } from "../render";
 import type { RuntimeValues } from "../runtime-values";
-import { makeStep, type Step } from "../step";
+import { makeSecretStep, makeStep, type Step } from "../step";
 import { fileStep } from "./file-step";
 
 export const COMPOSE_PROJECT = "telegram-ecosystem";
@@ -62,6 +63,11 @@ export function renderBotEnv(config: StackConfig, runtime: RuntimeValues, bot: B
     });
 }
 
+/** The health monitor's maintenance lock (operations-plan.ts), held by the deploy's compose up. */
+const MAINTENANCE_LOCK = `${HOST_PATHS.lockDir}/maintenance.lock`;
+/** How long compose up waits for a running health check or restore to finish. */
+const MAINTENANCE_LOCK_WAIT_SECONDS = 600;
+
 interface ComposeUpArgs {
     readonly id: string;
     readonly description: string;
@@ -79,9 +85,16 @@ function composeUp(config: StackConfig, args: ComposeUpArgs): Step {
         services: args.services.join(" "),
         remove_orphans: args.removeOrphans ? "yes" : "no",
         timeout_seconds: String(HEALTH_TIMEOUT_SECONDS),
+        maintenance_lock: MAINTENANCE_LOCK,
+        lock_wait_seconds: String(MAINTENANCE_LOCK_WAIT_SECONDS),
     });
     const { id, description } = args;
     return makeStep({ id, description, script, secret: false }, ...args.triggers);
+}
+
+/** Where the steps that carry secrets keep their output on the host (root only). */
+export function stepLogDir(config: StackConfig): string {
+    return `${config.stackDir}/logs`;
 }
 
 /** A secret file under env/ (0700); its step id is `stack-env-<name>`. */
@@ -94,6 +107,7 @@ function envFile(config: StackConfig, name: string, file: string, content: strin
         mode,
         content,
         secret: true,
+        logDir: stepLogDir(config),
     });
 }
 
@@ -190,7 +204,7 @@ export function planDatabase(
             removeOrphans: false,
             triggers: [trigger("stack-compose-file"), trigger("stack-env-postgres")],
         }),
-        makeStep({
+        makeSecretStep({
             id: "stack-postgres-password",
             description: "the postgres role has the current password",
             script: render("scripts/set-postgres-password.sh", {
@@ -198,7 +212,7 @@ export function planDatabase(
                 marker: `${config.stackDir}/env/.postgres-password.sha256`,
             }),
             stdin: `${runtime.postgresPassword}\n`,
-            secret: true,
+            logDir: stepLogDir(config),
         }),
         makeStep({
             id: "stack-bot-schemas",

@@ -120,15 +120,15 @@ describe("parseStackConfig", () => {
         ],
         [
             { hostKey: "ecdsa-sha2-nistp256 AAAA" },
-            "hostKey: must be the server's ssh-ed25519 (or ssh-rsa) host key as `<type> <base64>`: npm run trust-host -- <host>",
+            "hostKey: must be the server's ssh-ed25519 host key as `ssh-ed25519 <base64>` (an ssh-rsa pin makes every step fail with \"no common algorithm\": the command provider would ask for the SHA-1 `ssh-rsa` signature, which the hardened sshd refuses; ECDSA host keys are not offered): npm run trust-host -- <host>",
         ],
         [
             { operatorKeys: ["not a key"] },
-            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[N]' \"$(cat ~/.ssh/id_ed25519.pub)\"",
         ],
         [
             { operatorKeys: ['ssh-ed25519 AAAA ok\ncommand="sh" ssh-ed25519 BBBB'] },
-            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[N]' \"$(cat ~/.ssh/id_ed25519.pub)\"",
         ],
         [
             { sshAllowFrom: [] },

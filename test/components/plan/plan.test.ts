@@ -4,6 +4,7 @@ import { planGroups, planProvisioning } from "../../../components/plan/plan";
 import { placeholderRuntime } from "../../../components/plan/runtime-values";
 import { parseOutcome, type Step } from "../../../components/plan/step";
 import { BOT, runtimeFor, SECOND_BOT, stackConfig, twoBotConfig } from "../../helpers/stack-fixtures";
+import { innerScript } from "../../helpers/secret-step";
 
 const byId = (steps: readonly Step[], id: string) => {
     const step = steps.find((s) => s.id === id);
@@ -71,7 +72,8 @@ describe("planProvisioning", () => {
             const step = byId(plan, id);
             expect(step.secret, id).toBe(true);
             expect(step.stdin, id).toBeTruthy();
-            expect(step.script, id).toContain("MODE='600'");
+            expect(step.script, id).toContain("from templates/scripts/run-secret-step.sh");
+            expect(innerScript(step), id).toContain("MODE='600'");
         }
     });
 

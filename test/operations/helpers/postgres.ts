@@ -1,22 +1,26 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
 /**
- * A private, socket-only Postgres cluster from the machine's own packages (Debian's postgresql),
- * standing in for the stack's postgres container. The superuser is the stack's POSTGRES_USER and
- * local connections are trusted, as in the postgres image.
+ * A private Postgres cluster from the machine's own packages (Debian's postgresql), standing in
+ * for the stack's postgres container. The superuser is the stack's POSTGRES_USER and socket
+ * connections are trusted, as in the postgres image. With `tcpPort` it also listens on
+ * 127.0.0.1:tcpPort, where a password is required (scram-sha-256), as for the bots' connections.
  */
 export class TestPostgres {
     readonly bin: string;
     readonly dir: string;
     readonly socketDir: string;
-    readonly port = "5432";
+    readonly port: string;
     private readonly dataDir: string;
     private readonly asPostgres: string[];
+    private readonly listenAddresses: string;
 
-    constructor(readonly user: string) {
+    constructor(readonly user: string, options: { tcpPort?: number } = {}) {
+        this.port = String(options.tcpPort ?? 5432);
+        this.listenAddresses = options.tcpPort === undefined ? "" : "127.0.0.1";
         this.bin = findPostgresBin();
         this.dir = mkdtempSync(path.join(tmpdir(), "ops-pg-"));
         this.dataDir = path.join(this.dir, "data");
@@ -32,13 +36,16 @@ export class TestPostgres {
 
     start(): void {
         this.runAsOwner(path.join(this.bin, "initdb"), [
-            "--pgdata", this.dataDir, "--username", this.user, "--auth", "trust",
+            "--pgdata", this.dataDir, "--username", this.user,
+            "--auth-local", "trust", "--auth-host", "scram-sha-256",
             "--encoding", "UTF8", "--locale", "C.UTF-8",
         ]);
         this.runAsOwner(path.join(this.bin, "pg_ctl"), [
             "--pgdata", this.dataDir, "--wait", "--silent",
             "--log", path.join(this.dir, "server.log"),
-            "--options", `-k ${this.socketDir} -c listen_addresses= -p ${this.port}`, "start",
+            "--options",
+            `-k ${this.socketDir} -c listen_addresses=${this.listenAddresses} -p ${this.port}`,
+            "start",
         ]);
     }
 
@@ -63,6 +70,22 @@ export class TestPostgres {
             "--host", this.socketDir, "--port", this.port,
             "--username", this.user, "--dbname", database,
         ], { input: sql }).toString().trim();
+    }
+
+    /**
+     * Whether `password` logs `user` in over TCP on 127.0.0.1 (needs `tcpPort`). False only for a
+     * refused password; any other failure throws.
+     */
+    passwordLogsIn(database: string, password: string): boolean {
+        if (this.listenAddresses === "") throw new Error("this cluster has no tcpPort");
+        const env = { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" };
+        const login = spawnSync(path.join(this.bin, "psql"), [
+            "--no-psqlrc", "--tuples-only", "--no-align", "--command", "SELECT current_user",
+            `host=127.0.0.1 port=${this.port} user=${this.user} dbname=${database}`,
+        ], { encoding: "utf8", env });
+        if (login.status === 0 && login.stdout.trim() === this.user) return true;
+        if (/password authentication failed/.test(login.stderr)) return false;
+        throw new Error(`psql over TCP failed unexpectedly: ${login.stderr}`);
     }
 
     private runAsOwner(file: string, args: readonly string[]): void {

@@ -6,6 +6,7 @@ import {
     mkdirSync,
     mkdtempSync,
     readFileSync,
+    readlinkSync,
     rmSync,
     writeFileSync,
 } from "node:fs";
@@ -160,9 +161,19 @@ export class OpsSandbox {
         return runProcess(file, args, { env: this.env(), cwd: this.root, input });
     }
 
+    /** Like `run`, but returns at once with the process id and the result to come. */
+    start(file: string, args: readonly string[] = []): StartedProcess {
+        return startProcess(file, args, { env: this.env(), cwd: this.root });
+    }
+
     cleanup(): void {
         rmSync(this.root, { recursive: true, force: true });
     }
+}
+
+export interface StartedProcess {
+    readonly pid: number;
+    readonly result: Promise<RunResult>;
 }
 
 export function runProcess(
@@ -170,8 +181,16 @@ export function runProcess(
     args: readonly string[],
     options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
 ): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(file, [...args], { env: options.env, cwd: options.cwd });
+    return startProcess(file, args, options).result;
+}
+
+export function startProcess(
+    file: string,
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
+): StartedProcess {
+    const child = spawn(file, [...args], { env: options.env, cwd: options.cwd });
+    const result = new Promise<RunResult>((resolve, reject) => {
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -181,6 +200,34 @@ export function runProcess(
         child.stdin.on("error", () => undefined);
         child.stdin.end(options.input ?? "");
     });
+    if (child.pid === undefined) throw new Error(`${file} did not start`);
+    return { pid: child.pid, result };
+}
+
+/**
+ * Whether a child of process `pid` is `flock <fd>` on `lockFile` (from /proc: the child's command
+ * line names the descriptor, its fd link names the file), i.e. `pid` waits for or holds that lock.
+ */
+export function inFlockOn(pid: number, lockFile: string): boolean {
+    const children = readProc(`/proc/${pid}/task/${pid}/children`).trim();
+    return children !== "" && children.split(" ").some((child) => {
+        const argv = readProc(`/proc/${child}/cmdline`).split("\0").filter(Boolean);
+        const fd = argv.at(-1) ?? "";
+        if (path.basename(argv[0] ?? "") !== "flock" || !/^\d+$/.test(fd)) return false;
+        try {
+            return readlinkSync(`/proc/${child}/fd/${fd}`) === lockFile;
+        } catch {
+            return false; // the child ended meanwhile
+        }
+    });
+}
+
+function readProc(file: string): string {
+    try {
+        return readFileSync(file, "utf8");
+    } catch {
+        return "";
+    }
 }
 
 function readLines(file: string): string[] {
