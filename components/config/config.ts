@@ -110,7 +110,7 @@ function stackSchema(requireSecrets: boolean) {
                 rebootTime: "04:00",
             }),
             docker: dockerSchema.default({
-                source: "distro",
+                source: "docker-ce",
                 logMaxSize: "10m",
                 logMaxFiles: 3,
             }),
