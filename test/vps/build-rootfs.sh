@@ -7,10 +7,27 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 readonly here repo
-readonly mirror="http://deb.debian.org/debian"
 readonly suite="bookworm"
 
 log() { echo "==> $*" >&2; }
+
+# Every repository URI in this machine's own apt sources (Deb822 `URIs:` and one-line `deb`).
+apt_source_uris() {
+    {
+        sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+        sed -nE 's/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\2/p' \
+            /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true
+    } | tr ' ' '\n' | sed '/^$/d'
+}
+
+# The test VPS uses the Debian mirrors this machine's apt already uses: no host is named here.
+mirror="$(apt_source_uris | grep -Ev -- '-security/?$' | grep -Em1 '/debian/?$' || true)"
+security_mirror="$(apt_source_uris | grep -Em1 -- '/debian-security/?$' || true)"
+if [[ -z "$mirror" || -z "$security_mirror" ]]; then
+    echo "no Debian mirror (…/debian and …/debian-security) in this machine's apt sources" >&2
+    exit 1
+fi
+readonly mirror security_mirror
 
 packages_of() {
     sed -n "s/^$1: *//p" "$here/rootfs-packages.txt"
@@ -46,7 +63,7 @@ write_sources() {
     cat > "$1/etc/apt/sources.list" <<EOF
 deb $mirror $suite main
 deb $mirror $suite-updates main
-deb http://deb.debian.org/debian-security $suite-security main
+deb $security_mirror $suite-security main
 EOF
 }
 
