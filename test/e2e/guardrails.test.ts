@@ -12,6 +12,7 @@ import { waitUntil } from "../vps/host-commands";
 import { e2eConfig, provision, type ConfigOverrides } from "../vps/provision";
 import type { ExecResult } from "../vps/ssh";
 import { TestVps } from "../vps/vps";
+import { SSHD_DROP_IN } from "../../components/plan/steps/bootstrap-steps";
 
 /**
  * The small-VPS guardrails on one test VPS, provisioned by the real plan with a 15-second monitor
@@ -185,6 +186,7 @@ describe("small-VPS guardrails on the test VPS", () => {
         });
 
         it("fails exactly the items broken on purpose, with their fixes, then passes again", async () => {
+            const NARROWED_MATCH = "Match User e2e-nobody";
             const readOnly = (on: boolean) =>
                 run(
                     `${COMPOSE} exec -T postgres psql -U telegram_admin -d postgres -qAt`,
@@ -195,8 +197,11 @@ describe("small-VPS guardrails on the test VPS", () => {
             const backups = `${STACK_DIR}/backups/backup_*.dump`;
             const breakAll = async () => {
                 await run("ufw disable");
-                // Sorts before 00-hardening.conf, so sshd takes its value (the first one wins).
+                // Sorts before 00-hardening.conf, so sshd takes its value (the first one wins);
+                // the hardening's closing `Match all` guard would still turn passwords off for
+                // every connection, so it is narrowed to one user as well.
                 await run("echo 'PasswordAuthentication yes' > /etc/ssh/sshd_config.d/0-e2e.conf");
+                await run(`sed -i 's/^Match all$/${NARROWED_MATCH}/' ${SSHD_DROP_IN}`);
                 await run(`touch -d '3 days ago' ${backups}`);
                 await run("systemctl stop telegram-backup.timer");
                 await run(`echo 'APT::Periodic::Unattended-Upgrade "0";' > /etc/apt/apt.conf.d/99e2e`);
@@ -211,6 +216,7 @@ describe("small-VPS guardrails on the test VPS", () => {
                 heartbeat.answer = 200;
                 await exec("ufw --force enable");
                 await exec("rm -f /etc/ssh/sshd_config.d/0-e2e.conf /etc/apt/apt.conf.d/99e2e");
+                await exec(`sed -i 's/^${NARROWED_MATCH}$/Match all/' ${SSHD_DROP_IN}`);
                 await exec(`touch ${backups}`);
                 await exec("systemctl start telegram-backup.timer");
                 await exec(`rm -f ${override} && ${COMPOSE} up -d telegram-bot-api`);
