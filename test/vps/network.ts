@@ -117,7 +117,12 @@ export async function removeVpsNetwork(network: VpsNetwork): Promise<void> {
         await host("ip", ["netns", "del", network.netns]);
     }
     if (await hostSucceeds("ip", ["link", "show", network.hostInterface])) {
-        await host("ip", ["link", "del", network.hostInterface]);
+        // Deleting the namespace also destroys the veth pair, a moment later: the host end may
+        // vanish between the check and this delete, and then there is nothing left to do.
+        const deleted = await hostSucceeds("ip", ["link", "del", network.hostInterface]);
+        if (!deleted && (await hostSucceeds("ip", ["link", "show", network.hostInterface]))) {
+            throw new Error(`could not delete the test VPS's interface ${network.hostInterface}`);
+        }
     }
     await restoreForwarding();
 }
