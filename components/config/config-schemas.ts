@@ -150,13 +150,23 @@ export const unattendedSchema = object(
     `${SET_PATH} unattendedUpgrades.automaticReboot true`,
 );
 
+/** Docker's apt repository is configured, never written here (no package registry host in code). */
+const APT_REPOSITORY = /^https:\/\/[^\s"'\\]+[^/\s"'\\]$/;
+const APT_REPOSITORY_FIX = `${SET_PATH} docker.aptRepository <https URL of Docker's apt repository for the server's distribution, from Docker's install guide>`;
+
 export const dockerSchema = object(
     {
         source: z
-            .enum(["docker-ce", "distro"], {
-                error: `must be docker-ce (Docker's apt repository) or distro (the distribution's docker.io): ${SET_PATH} docker.source docker-ce`,
+            .enum(["distro", "docker-ce"], {
+                error: `must be distro (the distribution's packages) or docker-ce (Docker's apt repository): ${SET_PATH} docker.source distro`,
             })
-            .default("docker-ce"),
+            .default("distro"),
+        aptRepository: z
+            .string()
+            .regex(APT_REPOSITORY, {
+                error: `must be an https URL without a trailing slash: ${APT_REPOSITORY_FIX}`,
+            })
+            .optional(),
         logMaxSize: z
             .string()
             .regex(/^[1-9][0-9]*[kmg]$/, {
@@ -171,7 +181,22 @@ export const dockerSchema = object(
             .default(3),
     },
     `${SET_PATH} docker.source distro`,
-);
+).superRefine((docker, ctx) => {
+    if (docker.source === "docker-ce" && docker.aptRepository === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["aptRepository"],
+            message: `required with docker.source docker-ce: ${APT_REPOSITORY_FIX}`,
+        });
+    }
+    if (docker.source === "distro" && docker.aptRepository !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["aptRepository"],
+            message: `is only used with docker.source docker-ce: pulumi config rm --path docker.aptRepository`,
+        });
+    }
+});
 
 const memLimit = (key: string, fallback: string) =>
     z

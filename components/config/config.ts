@@ -110,7 +110,7 @@ function stackSchema(requireSecrets: boolean) {
                 rebootTime: "04:00",
             }),
             docker: dockerSchema.default({
-                source: "docker-ce",
+                source: "distro",
                 logMaxSize: "10m",
                 logMaxFiles: 3,
             }),
