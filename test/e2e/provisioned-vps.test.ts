@@ -224,6 +224,9 @@ describe("5. Lynis", () => {
         const index = Number(/Hardening index : (\d+)/.exec(report.stdout)?.[1] ?? "NaN");
         const suggestions = report.stdout.split("\n").filter((line) => /^\s+[*!] /.test(line));
         console.log(`[vps] Lynis hardening index: ${index}\n${suggestions.join("\n")}`);
+        // Lynis pads its columns with cursor moves (ESC [ n C), --no-colors or not.
+        const plain = report.stdout.replace(/\u001b\[\d*C/g, " ");
+        expect(plain).toMatch(/- Cron job for debsums\s+\[ FOUND \]/);
         expect(index).toBeGreaterThanOrEqual(lynisTarget);
     });
 });
