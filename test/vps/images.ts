@@ -46,8 +46,10 @@ export interface BuiltImages {
     /** Image id of the bot image, per bot name. */
     readonly botImages: Record<string, string>;
     readonly durationsMs: Record<string, number>;
-    /** Size of the bot image in bytes, as `docker image inspect` reports it. */
+    /** Sizes in bytes, as `docker image inspect` reports them, of the bot image and its base. */
     readonly botImageBytes: number;
+    /** Measured at build time: the deploy's image pruning later untags the base (no container uses it). */
+    readonly baseImageBytes: number;
 }
 
 async function timed(durations: Record<string, number>, name: string, action: () => Promise<unknown>) {
@@ -92,8 +94,10 @@ export async function buildLocalImages(
             { NODE_IMAGE: localImages.node })));
     await timed(durationsMs, "bot", () =>
         run(build(localImages.bot, `${shareMount}/bot`, { NODE_IMAGE: localImages.node })));
-    const [botId, size] = (await run(`docker image inspect -f '{{.Id}} {{.Size}}' ${localImages.bot}`))
-        .trim().split(" ");
+    const [botId, size, baseSize] = (await run(
+        `docker image inspect -f '{{.Id}} {{.Size}}' ${localImages.bot} && ` +
+            `docker image inspect -f '{{.Size}}' ${localImages.node}`,
+    )).trim().split(/\s+/);
     const botImages = Object.fromEntries(botNames.map((name) => [name, botId as string]));
-    return { botImages, durationsMs, botImageBytes: Number(size) };
+    return { botImages, durationsMs, botImageBytes: Number(size), baseImageBytes: Number(baseSize) };
 }
