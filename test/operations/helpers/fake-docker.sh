@@ -106,7 +106,7 @@ compose() {
 
 inspect() {
     [[ "${1:-}" == --format ]] || fail "inspect without --format: $*"
-    local format="$2" service
+    local format="$2" service status health
     shift 2
     for id in "$@"; do
         service="$(service_of_id "$id")"
@@ -115,6 +115,10 @@ inspect() {
             *LogConfig*)
                 printf '/%s-%s-1 %s\n' "${COMPOSE_PROJECT_FOR_TEST:-telegram-ecosystem}" "$service" \
                     "$(cat "$STATE/log-config/$service" 2>/dev/null || printf 'json-file 10m')" ;;
+            # production-check.sh's format: "<status>" or "<status>/<health>".
+            *'{{if .State.Health}}/'*)
+                read -r status health <<<"$(service_state "$service")"
+                if [[ "$health" == none ]]; then printf '%s\n' "$status"; else printf '%s/%s\n' "$status" "$health"; fi ;;
             *State.Status*) service_state "$service" ;;
             *) fail "unexpected inspect format: $format" ;;
         esac
