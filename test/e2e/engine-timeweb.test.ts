@@ -1,13 +1,12 @@
-import { ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATOR_KEY } from "../timeweb/helpers";
 import { pulumiBinDir } from "../helpers/pulumi-cli";
 import { API_PORT, type LabState } from "../engine/timeweb-lab-protocol";
+import { copyProject, engineEnv, Lab, stackSetup, type Run } from "../engine/timeweb-engine";
 
 /*
  * The real Pulumi engine (the CLI of .pulumi.version, the Node.js language host, our
@@ -23,58 +22,6 @@ const repoDir = resolve(__dirname, "../..");
 const STACK = "test";
 const log = (line: string) => console.log(`[engine-timeweb] ${line}`);
 
-/** The lab process (test/engine/timeweb-lab.ts): one JSON line per command. */
-class Lab {
-    private readonly answers: AsyncIterator<string>;
-
-    private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-        this.answers = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-        child.stderr.on("data", (chunk: Buffer) => log(`lab: ${chunk.toString().trim()}`));
-    }
-
-    static async start(): Promise<{ lab: Lab; hostKey: string; hostKeyFile: string }> {
-        const routes = "ip link set lo up && ip route add local 192.0.2.0/24 dev lo";
-        const child = spawn(
-            "unshare",
-            ["--net", "--", "bash", "-c", `${routes} && exec node_modules/.bin/tsx test/engine/timeweb-lab.ts`],
-            { cwd: repoDir, stdio: ["pipe", "pipe", "pipe"] },
-        );
-        const lab = new Lab(child);
-        const ready = (await lab.next()) as { hostKey: string; hostKeyFile: string };
-        return { lab, ...ready };
-    }
-
-    get pid(): number {
-        return this.child.pid!;
-    }
-
-    private async next(): Promise<unknown> {
-        const line = await this.answers.next();
-        if (line.done === true) throw new Error(`the lab exited (code ${this.child.exitCode})`);
-        return JSON.parse(line.value);
-    }
-
-    async ask<T>(command: "api-up" | "rotate-token" | "state"): Promise<T> {
-        this.child.stdin.write(`${command}\n`);
-        return (await this.next()) as T;
-    }
-
-    /** Closing stdin ends the lab (sshd and API stop, the namespace goes); SIGKILL if it hangs. */
-    async stop(): Promise<void> {
-        if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-        const exited = new Promise((done) => this.child.once("exit", done));
-        this.child.stdin.end();
-        const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
-        await exited;
-        clearTimeout(timer);
-    }
-}
-
-interface Run {
-    readonly code: number;
-    readonly output: string;
-}
-
 let root: string;
 let lab: Lab | undefined;
 let labHostKey: string;
@@ -88,34 +35,12 @@ const tokens: string[] = [];
 const transcript: string[] = [];
 const eventLogs: string[] = [];
 
-/** A copy of what the project needs (components, its own dir, tsconfig) under `dest`. */
-function copyProject(dest: string): string {
-    mkdirSync(join(dest, "test", "engine"), { recursive: true });
-    cpSync(join(repoDir, "components"), join(dest, "components"), { recursive: true });
-    cpSync(join(repoDir, "test/engine/timeweb-project"), join(dest, "test/engine/timeweb-project"), {
-        recursive: true,
-    });
-    for (const file of ["tsconfig.json", "package.json"]) cpSync(join(repoDir, file), join(dest, file));
-    symlinkSync(join(repoDir, "node_modules"), join(dest, "node_modules"));
-    return join(dest, "test/engine/timeweb-project");
-}
-
-/** Runs a command line in `cwd` inside the lab's network namespace; never throws. */
-function pulumi(command: string, cwd = projectA): Promise<Run> {
-    return new Promise((done) => {
-        execFile(
-            "nsenter",
-            [`--net=/proc/${lab!.pid}/ns/net`, "--", "bash", "-c", command],
-            { cwd, env, maxBuffer: 64 * 1024 * 1024 },
-            (error, stdout, stderr) => {
-                const output = `${stdout}${stderr}`;
-                transcript.push(output);
-                const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-                log(`$ ${command.replace(/--secret .*/, "--secret …")} -> ${code}`);
-                done({ code, output });
-            },
-        );
-    });
+/** Runs a command line in the lab's namespace, keeping its output for the plaintext check. */
+async function pulumi(command: string, cwd = projectA): Promise<Run> {
+    const run = await lab!.run(command, cwd, env);
+    transcript.push(run.output);
+    log(`$ ${command.replace(/--secret .*/, "--secret …")} -> ${run.code}`);
+    return run;
 }
 
 /** `pulumi <op>` with an event log kept for the plaintext check. */
@@ -123,6 +48,15 @@ async function operation(op: string, cwd = projectA): Promise<Run> {
     const events = join(root, `events-${eventLogs.length}.jsonl`);
     eventLogs.push(events);
     return pulumi(`pulumi ${op} --event-log ${events}`, cwd);
+}
+
+/** Each place `needle` occurs in `text`, with some context: a readable failure. */
+function around(text: string, needle: string): string[] {
+    const found: string[] = [];
+    for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + 1)) {
+        found.push(text.slice(Math.max(0, at - 160), at + needle.length + 80));
+    }
+    return found;
 }
 
 function expectOk(run: Run): void {
@@ -138,27 +72,12 @@ async function outputs(): Promise<Record<string, unknown>> {
 beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "engine-timeweb-"));
     const binDir = pulumiBinDir();
-    const started = await Lab.start();
+    const started = await Lab.start(repoDir, log);
     lab = started.lab;
     labHostKey = started.hostKey;
     hostPrivateKey = readFileSync(started.hostKeyFile, "utf8");
-    const home = join(root, "home");
-    mkdirSync(join(root, "state"), { recursive: true });
-    mkdirSync(home, { recursive: true });
-    // No ssh-agent, no SSH key, no cloud credentials: only what the stack config holds.
-    env = {
-        PATH: `${binDir}:${process.env.PATH ?? ""}`,
-        HOME: home,
-        PULUMI_HOME: join(home, ".pulumi"),
-        PULUMI_BACKEND_URL: `file://${join(root, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: passphrase,
-        PULUMI_SKIP_UPDATE_CHECK: "1",
-        PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
-        // `--event-log` is only offered with debug commands on (pkg/cmd/pulumi/operations).
-        PULUMI_DEBUG_COMMANDS: "true",
-        NO_COLOR: "1",
-    };
-    projectA = copyProject(join(root, "a"));
+    env = engineEnv(root, binDir, passphrase);
+    projectA = copyProject(repoDir, join(root, "a"));
 }, 900_000);
 
 afterAll(async () => {
@@ -172,14 +91,7 @@ describe("the Timeweb component under the real Pulumi engine (fake API, loopback
     it("the README's config commands set up the stack, and preview plans with the API unreachable", async () => {
         const token = (await lab!.ask<LabState>("state")).token;
         tokens.push(token);
-        for (const command of [
-            `pulumi stack init ${STACK}`,
-            `pulumi config set apiEndpoint http://127.0.0.1:${API_PORT}`,
-            `pulumi config set --secret timeweb:token ${token}`,
-            "pulumi config set --path timeweb.createServer true",
-            `pulumi config set --path timeweb.sshPublicKey "${OPERATOR_KEY}"`,
-            "pulumi config set --path 'timeweb.firewall.allowSshFrom[0]' 203.0.113.7/32",
-        ]) {
+        for (const command of stackSetup(STACK, API_PORT, token, OPERATOR_KEY)) {
             expectOk(await pulumi(command));
         }
         // The API is not listening yet: what the pull-request preview does must not need it.
@@ -218,15 +130,15 @@ describe("the Timeweb component under the real Pulumi engine (fake API, loopback
     });
 
     it("preview from a copy of the project at another absolute path sees no changes", async () => {
-        const projectB = copyProject(join(root, "elsewhere", "deeper"));
+        const projectB = copyProject(repoDir, join(root, "elsewhere", "deeper"));
         cpSync(join(projectA, `Pulumi.${STACK}.yaml`), join(projectB, `Pulumi.${STACK}.yaml`));
         expectOk(await pulumi(`pulumi stack select ${STACK}`, projectB));
         expectOk(await operation("preview --expect-no-changes --diff", projectB));
         // Dynamic providers serialize their code into the state: no path of the checkout in it.
         const exported = await pulumi("pulumi stack export");
         expectOk(exported);
-        expect(exported.output).not.toContain(root);
-        expect(exported.output).not.toContain(repoDir);
+        expect(around(exported.output, root)).toEqual([]);
+        expect(around(exported.output, repoDir)).toEqual([]);
     });
 
     it("rotating the API token updates state only: the server is kept", async () => {
@@ -241,7 +153,9 @@ describe("the Timeweb component under the real Pulumi engine (fake API, loopback
         expect(state.servers.map((s) => s.id)).toEqual([serverId]);
         const writes = state.requests.slice(before).filter((r) => r.method !== "GET");
         expect(writes.filter((r) => r.path.startsWith("/servers"))).toEqual([]);
-        expect((await outputs()).vpsServerId).toBe(String(serverId));
+        const out = await outputs();
+        expect(out.vpsServerId).toBe(String(serverId));
+        expect(out.vpsHostKey).toBe(labHostKey);
         // And the next up is quiet again with the new token.
         expectOk(await operation("up --yes --expect-no-changes"));
     });
