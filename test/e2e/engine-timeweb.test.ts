@@ -88,6 +88,20 @@ afterAll(async () => {
 describe("the Timeweb component under the real Pulumi engine (fake API, loopback)", () => {
     let serverId: number;
 
+    it("the toolchain reports what it really is: CLI of .pulumi.version, language host of its own release", async () => {
+        const cli = readFileSync(join(repoDir, ".pulumi.version"), "utf8").trim();
+        const hostGoMod = readFileSync(join(repoDir, "toolchain/pulumi-language-nodejs/go.mod"), "utf8");
+        const host = /^require github\.com\/pulumi\/pulumi\/sdk\/v3 v(\S+)$/m.exec(hostGoMod)?.[1];
+        const version = await pulumi("pulumi version");
+        expectOk(version);
+        expect(version.output.trim()).toBe(`v${cli}`);
+        const about = await pulumi("pulumi about --json");
+        expectOk(about);
+        const plugins = (JSON.parse(about.output) as { plugins: { name: string; version: string }[] })
+            .plugins;
+        expect(plugins).toContainEqual(expect.objectContaining({ name: "nodejs", version: host }));
+    });
+
     it("the README's config commands set up the stack, and preview plans with the API unreachable", async () => {
         const token = (await lab!.ask<LabState>("state")).token;
         tokens.push(token);
