@@ -18,6 +18,7 @@ import {
 } from "./measure-bot.js";
 import { measureCdnRequests } from "./measure-cdn.js";
 import { measureConversion } from "./measure-convert.js";
+import { measureLanguageHostBuild, measureTimewebEngine } from "./measure-engine.js";
 import { measurePlanDeterminism, measureVpsBootstrap } from "./measure-provisioning.js";
 import { writeReadmeSection } from "./readme.js";
 import { failed, notMeasured, table, writeResults, type Row } from "./report.js";
@@ -26,6 +27,8 @@ import { startRig, type Rig } from "./rig.js";
 /**
  * `npm run bench`: the measurements of issue 7, side by side in one run, on loopback only.
  * Flags: --with-vps (or BENCH_WITH_VPS=1) adds the test-VPS bootstrap (root, minutes);
+ * --with-toolchain adds the language host's cold build (empty Go caches, minutes);
+ * --with-engine (or BENCH_WITH_ENGINE=1) adds the real engine on the Timeweb project (root);
  * --only=1,3 runs a subset.
  */
 const root = process.cwd();
@@ -35,6 +38,8 @@ if (!existsSync(join(root, "bench", "main.ts"))) {
 }
 const args = process.argv.slice(2);
 const withVps = args.includes("--with-vps") || process.env.BENCH_WITH_VPS === "1";
+const withToolchain = args.includes("--with-toolchain");
+const withEngine = args.includes("--with-engine") || process.env.BENCH_WITH_ENGINE === "1";
 const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
 const wanted = (id: string) => !only || only.includes(id);
 const cacheDir = join(root, "build", "bench-cache");
@@ -123,6 +128,10 @@ async function main(): Promise<void> {
     await step("8", "Plan determinism", "0 steps", async () => measurePlanDeterminism(root));
     await step("8b", "Second apply on the test VPS", "second apply: 0 CHANGED", () =>
         measureVpsBootstrap(withVps, cleanup));
+    await step("9", "Language host build", "— (informational)", async () =>
+        measureLanguageHostBuild(root, withToolchain));
+    await step("10", "Real engine on the Timeweb project", "each < 30 s", () =>
+        measureTimewebEngine(root, withEngine, cleanup));
 }
 
 /** Measurements 6, 2, 5 and 7 on one bot process (FFMPEG_MAX_JOBS=2), started when needed. */

@@ -110,10 +110,24 @@ export function notPinnable(observation: HostObservation, readyBanner: string): 
     return undefined;
 }
 
-/** Host and server changes pin a new key; everything else keeps the pinned one. */
+/**
+ * How a dynamic provider sees an input that is not known yet (a preview): @pulumi/pulumi's
+ * runtime/rpc `unknownValue`.
+ */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * Host and server changes pin a new key; everything else keeps the pinned one. In the preview of
+ * any in-place server update (a token rotation, a rename) the engine knows none of the server's
+ * outputs, so `host` arrives unknown; with the same server id it is the same address (the
+ * server's floating IP), so that is no change: otherwise every such preview would announce a
+ * new host key that the update itself then keeps.
+ */
 export function diffHostKey(olds: HostKeyOutputs, news: HostKeyInputs): pulumi.dynamic.DiffResult {
+    const sameServer = news.serverId !== UNKNOWN && olds.serverId === news.serverId;
     const replaces = (["host", "port", "serverId"] as const).filter(
-        (key) => olds[key] !== news[key],
+        (key) =>
+            olds[key] !== news[key] && !(key === "host" && news.host === UNKNOWN && sameServer),
     );
     const changes =
         replaces.length > 0 ||

@@ -8,6 +8,7 @@ import {
     sameList,
     sleeper,
     sortedUnique,
+    withoutUndefined,
 } from "./provider-options";
 import { linkedGroups, linkMissing, unlinkGroup } from "./firewall-links";
 import { floatingIpOf, orderFloatingIp, releaseFloatingIp } from "./floating-ips";
@@ -370,7 +371,7 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 firewallGroupIds: linked,
                 ...(floatingIpId === undefined ? {} : { floatingIpId }),
             };
-            return { outs };
+            return { outs: withoutUndefined(outs) };
         },
 
         /**

@@ -94,7 +94,8 @@ export interface FakeOptions {
 type Route = (parts: string[], query: URLSearchParams, body: any) => CannedResponse;
 
 export class FakeTimewebApi {
-    readonly token = `fake-jwt-${randomUUID()}`;
+    /** The account's one valid API token; rotateToken() revokes it and issues another. */
+    token = `fake-jwt-${randomUUID()}`;
     readonly requests: RecordedRequest[] = [];
     readonly servers = new Map<number, FakeServer>();
     readonly floatingIps = new Map<string, FloatingIp>();
@@ -130,8 +131,9 @@ export class FakeTimewebApi {
         });
     }
 
-    async start(): Promise<this> {
-        await new Promise<void>((resolve) => this.http.listen(0, "127.0.0.1", resolve));
+    /** Listens on 127.0.0.1, on `port` or one the OS picks. */
+    async start(port = 0): Promise<this> {
+        await new Promise<void>((resolve) => this.http.listen(port, "127.0.0.1", resolve));
         this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
         return this;
     }
@@ -139,6 +141,12 @@ export class FakeTimewebApi {
     async close(): Promise<void> {
         this.http.closeAllConnections();
         await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    }
+
+    /** A new token replaces the old one, which the API refuses from now on. */
+    rotateToken(): string {
+        this.token = `fake-jwt-${randomUUID()}`;
+        return this.token;
     }
 
     /** The next matching requests get these answers, in order, before normal handling resumes. */

@@ -133,4 +133,24 @@ describe("trust-on-first-connect host key pinning (real sshd)", () => {
             replaces: [],
         });
     });
+
+    it("keeps the pin in the preview of an in-place server update (host unknown, same server)", () => {
+        // What the dynamic provider receives for an input the engine does not know yet.
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const olds: HostKeyOutputs = {
+            ...inputs({ port: 22 }),
+            hostKey: "ssh-ed25519 AAAA",
+            fingerprint: "SHA256:x",
+            authMethods: ["publickey"],
+        };
+        expect(diffHostKey(olds, inputs({ port: 22, host: unknown }))).toEqual({
+            changes: false,
+            replaces: [],
+        });
+        // A replaced server: its id is unknown too, and a new key will be pinned.
+        expect(diffHostKey(olds, inputs({ port: 22, host: unknown, serverId: unknown }))).toEqual({
+            changes: true,
+            replaces: ["host", "serverId"],
+        });
+    });
 });
