@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { Step } from "./plan/step";
+import { stepOutcome, type Step, type StepOutcome } from "./plan/step";
 
 /** What `update` runs: input changes other than triggers (a rotated key, a new host key line)
  * must not re-run a step; only a changed trigger does, through a replace. */
@@ -63,6 +63,19 @@ export function resolveStepInputs(
     };
 }
 
+/**
+ * The script as the Command runs it: the step's id and description as a comment right after the
+ * shebang. A failed command's error quotes the command it ran, so it names the step and what the
+ * step is for. Only `create` carries it: a step's trigger stays the hash of its plain script.
+ */
+export function describedScript(step: Step): string {
+    const comment = `# ${step.id}: ${step.description}`;
+    if (!step.script.startsWith("#!")) return `${comment}\n${step.script}`;
+    const newline = step.script.indexOf("\n");
+    const shebang = newline < 0 ? step.script : step.script.slice(0, newline);
+    return `${shebang}\n${comment}${newline < 0 ? "" : step.script.slice(newline)}`;
+}
+
 /** The Command args and the options that keep secrets out of logs and state. */
 export function stepCommandArgs(
     step: Step,
@@ -72,7 +85,7 @@ export function stepCommandArgs(
     return {
         args: {
             connection,
-            create: step.script,
+            create: describedScript(step),
             update: NO_OP_UPDATE,
             ...(inputs.stdin === undefined ? {} : { stdin: inputs.stdin }),
             triggers: [inputs.trigger],
@@ -99,4 +112,32 @@ export function createStepCommands(args: StepCommandsArgs): command.remote.Comma
         );
     });
     return commands;
+}
+
+/** What one step did when it last ran. */
+export interface StepReport {
+    /** The step's id; its command is `<component name>-<id>`. */
+    readonly step: string;
+    readonly outcome: StepOutcome;
+}
+
+/**
+ * CHANGED or UNCHANGED per step, read from the last line of each command's stdout. A command
+ * keeps its stdout until its trigger changes, so this is each step's most recent run. A secret
+ * step's stdout is a secret; only the word is taken from it, and the word is no secret.
+ */
+export function stepReports(
+    steps: readonly Step[],
+    commands: readonly command.remote.Command[],
+): pulumi.Output<StepReport[]> {
+    return pulumi.all(
+        steps.map((step, index) => {
+            const stdout = commands[index]?.stdout;
+            if (stdout === undefined) throw new Error(`no command for step ${step.id}`);
+            const outcome = stdout.apply((text) => stepOutcome(step, text));
+            return (step.secret ? pulumi.unsecret(outcome) : outcome).apply(
+                (word): StepReport => ({ step: step.id, outcome: word }),
+            );
+        }),
+    );
 }
