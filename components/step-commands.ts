@@ -1,10 +1,14 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { stepOutcome, type Step, type StepOutcome } from "./plan/step";
+import { describedScript, stepOutcome, type Step, type StepOutcome } from "./plan/step";
 
-/** What `update` runs: input changes other than triggers (a rotated key, a new host key line)
- * must not re-run a step; only a changed trigger does, through a replace. */
-export const NO_OP_UPDATE = "true";
+/**
+ * What `update` runs: input changes other than triggers (a rotated key, a new host key line, the
+ * description comment of `create`) must not re-run a step; only a changed trigger does, through a
+ * replace. The provider replaces the command's stdout with the update's, so it prints the outcome
+ * of doing nothing: stepReports reads every stdout.
+ */
+export const NO_OP_UPDATE = "echo UNCHANGED";
 
 export interface StepCommandsArgs {
     /** The steps as planned with placeholder runtime values: ids and scripts, known at preview. */
@@ -63,19 +67,6 @@ export function resolveStepInputs(
     };
 }
 
-/**
- * The script as the Command runs it: the step's id and description as a comment right after the
- * shebang. A failed command's error quotes the command it ran, so it names the step and what the
- * step is for. Only `create` carries it: a step's trigger stays the hash of its plain script.
- */
-export function describedScript(step: Step): string {
-    const comment = `# ${step.id}: ${step.description}`;
-    if (!step.script.startsWith("#!")) return `${comment}\n${step.script}`;
-    const newline = step.script.indexOf("\n");
-    const shebang = newline < 0 ? step.script : step.script.slice(0, newline);
-    return `${shebang}\n${comment}${newline < 0 ? "" : step.script.slice(newline)}`;
-}
-
 /** The Command args and the options that keep secrets out of logs and state. */
 export function stepCommandArgs(
     step: Step,
@@ -122,8 +113,8 @@ export interface StepReport {
 }
 
 /**
- * CHANGED or UNCHANGED per step, read from the last line of each command's stdout. A command
- * keeps its stdout until its trigger changes, so this is each step's most recent run. A secret
+ * CHANGED or UNCHANGED per step, read from the last line of each command's stdout: the step's
+ * script when its trigger last changed, or UNCHANGED after an update (NO_OP_UPDATE). A secret
  * step's stdout is a secret; only the word is taken from it, and the word is no secret.
  */
 export function stepReports(

@@ -96,3 +96,19 @@ export function stepOutcome(step: Step, stdout: string): StepOutcome {
         `step ${step.id} (${step.description}): its output must end with CHANGED or UNCHANGED${got}`,
     );
 }
+
+/**
+ * The script as the Command runs it: the step's id and description as a comment right after the
+ * shebang. A failed command's error quotes the command it ran, so it names the step and what the
+ * step is for. Only `create` carries it: a step's trigger stays the hash of its plain script.
+ */
+export function describedScript(step: Step): string {
+    if (/[\r\n]/.test(step.description)) {
+        throw new Error(`step ${step.id}: its description must be one line`);
+    }
+    const comment = `# ${step.id}: ${step.description}`;
+    if (!step.script.startsWith("#!")) return `${comment}\n${step.script}`;
+    const newline = step.script.indexOf("\n");
+    const shebang = newline < 0 ? step.script : step.script.slice(0, newline);
+    return `${shebang}\n${comment}${newline < 0 ? "" : step.script.slice(newline)}`;
+}

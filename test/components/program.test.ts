@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { NO_OP_UPDATE } from "../../components/step-commands";
 import {
     installMocks,
     isSecretWrapper,
@@ -132,7 +133,7 @@ describe("the program under mocks", () => {
             >;
             expect(plain.hostKey, command.name).toBe(HOST_KEY);
             expect(plain.dialErrorLimit, command.name).toBeGreaterThan(0);
-            expect(command.inputs.update, command.name).toBe("true");
+            expect(command.inputs.update, command.name).toBe(NO_OP_UPDATE);
             expect(command.inputs.addPreviousOutputInEnv, command.name).toBe(false);
             expect(command.inputs.delete, command.name).toBeUndefined();
             // Stack triggers derive from secret runtime values, so they stay secret in state.

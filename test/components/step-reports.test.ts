@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Bootstrap } from "../../components/bootstrap";
 import { ComposeStack } from "../../components/compose-stack";
 import { DockerEngine } from "../../components/docker-engine";
 import { planGroups } from "../../components/plan/plan";
 import { placeholderRuntime } from "../../components/plan/runtime-values";
-import { stepOutcome, type Step } from "../../components/plan/step";
-import { describedScript } from "../../components/step-commands";
+import { describedScript, stepOutcome, type Step } from "../../components/plan/step";
+import { NO_OP_UPDATE } from "../../components/step-commands";
 import {
     installMocks,
     isSecretWrapper,
@@ -99,6 +100,20 @@ describe("each component's steps output", () => {
     });
 });
 
+describe("a step's command updated in place (a new key or host key line, a new description)", () => {
+    // The provider runs `update` instead of `create` and keeps the update's stdout as the
+    // command's stdout (pulumi-command, provider/pkg/provider/remote: commandController.go
+    // Update, commandOutputs.go run), which the steps output reads on every later run too.
+    it("re-runs nothing and leaves a stdout that reads UNCHANGED", () => {
+        const commands = resources.filter((r) => r.type === "command:remote:Command");
+        for (const command of commands) expect(command.inputs.update, command.name).toBe(NO_OP_UPDATE);
+        const stdout = execFileSync("bash", ["-c", NO_OP_UPDATE], { encoding: "utf8" });
+        for (const step of [...planned.bootstrap, ...planned.docker, ...planned.stack]) {
+            expect(stepOutcome(step, stdout.replace(/\n$/, "")), step.id).toBe("UNCHANGED");
+        }
+    });
+});
+
 describe("a step that broke the outcome contract", () => {
     const step: Step = {
         id: "demo",
@@ -126,6 +141,12 @@ describe("a step that broke the outcome contract", () => {
         })();
         expect(error).toBe(
             "step demo (the demo file is in place): its output must end with CHANGED or UNCHANGED",
+        );
+    });
+
+    it("refuses a description of more than one line: its second line would run", () => {
+        expect(() => describedScript({ ...step, description: "first\nrm -rf /srv" })).toThrow(
+            "step demo: its description must be one line",
         );
     });
 
