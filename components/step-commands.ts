@@ -126,9 +126,10 @@ export function stepReports(
             const stdout = commands[index]?.stdout;
             if (stdout === undefined) throw new Error(`no command for step ${step.id}`);
             const outcome = stdout.apply((text) => stepOutcome(step, text));
-            return (step.secret ? pulumi.unsecret(outcome) : outcome).apply(
-                (word): StepReport => ({ step: step.id, outcome: word }),
-            );
+            return (step.secret ? pulumi.unsecret(outcome) : outcome).apply((word): StepReport => ({
+                step: step.id,
+                outcome: word,
+            }));
         }),
     );
 }

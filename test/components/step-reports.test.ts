@@ -106,7 +106,8 @@ describe("a step's command updated in place (a new key or host key line, a new d
     // Update, commandOutputs.go run), which the steps output reads on every later run too.
     it("re-runs nothing and leaves a stdout that reads UNCHANGED", () => {
         const commands = resources.filter((r) => r.type === "command:remote:Command");
-        for (const command of commands) expect(command.inputs.update, command.name).toBe(NO_OP_UPDATE);
+        for (const command of commands)
+            expect(command.inputs.update, command.name).toBe(NO_OP_UPDATE);
         const stdout = execFileSync("bash", ["-c", NO_OP_UPDATE], { encoding: "utf8" });
         for (const step of [...planned.bootstrap, ...planned.docker, ...planned.stack]) {
             expect(stepOutcome(step, stdout.replace(/\n$/, "")), step.id).toBe("UNCHANGED");

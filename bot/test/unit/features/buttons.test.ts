@@ -32,7 +32,11 @@ function press(data: string) {
             from,
             chat_instance: "1",
             data,
-            message: { message_id: 5, date: 1, chat: { id: 42, type: "private", first_name: "Test" } },
+            message: {
+                message_id: 5,
+                date: 1,
+                chat: { id: 42, type: "private", first_name: "Test" },
+            },
         },
     };
     const ctx = new Context(update, api, ME) as BotContext;
