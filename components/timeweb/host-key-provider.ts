@@ -154,13 +154,13 @@ export function hostKeyProvider(options: HostKeyProviderOptions): pulumi.dynamic
         options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const probeTimeout = options.probeTimeoutMs ?? 15_000;
     return {
-        async diff(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
-            return diffHostKey(olds, news);
+        diff(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
+            return Promise.resolve(diffHostKey(olds, news));
         },
 
         async create(inputs: HostKeyInputs) {
             const deadline = Date.now() + inputs.timeoutMs;
-            let last = "no answer yet";
+            let last: string;
             for (;;) {
                 try {
                     const seen = await probeHost(inputs.host, inputs.port, probeTimeout);
@@ -209,14 +209,14 @@ export function hostKeyProvider(options: HostKeyProviderOptions): pulumi.dynamic
             return { id, props: { ...props, authMethods: seen.authMethods } };
         },
 
-        async update(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
+        update(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
             const outs: HostKeyOutputs = {
                 ...news,
                 hostKey: olds.hostKey,
                 fingerprint: olds.fingerprint,
                 authMethods: olds.authMethods,
             };
-            return { outs };
+            return Promise.resolve({ outs });
         },
     };
 }

@@ -3,7 +3,9 @@
 // worse, a real server; here it fails at once, naming the address.
 import * as net from "node:net";
 
-const original = net.Socket.prototype.connect;
+// Kept unbound on purpose: the replacement below applies it to each socket as `this`.
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const original = net.Socket.prototype.connect as (this: net.Socket, ...args: unknown[]) => net.Socket;
 
 function destination(args: unknown[]): string | undefined {
     const [first, second] = args;
@@ -31,5 +33,5 @@ net.Socket.prototype.connect = function connect(this: net.Socket, ...args: unkno
     if (host !== undefined && !isLoopback(host)) {
         throw new Error(`unit tests may connect only to loopback, not to ${host} (mock the probe)`);
     }
-    return (original as (...a: unknown[]) => net.Socket).apply(this, args);
-} as typeof net.Socket.prototype.connect;
+    return original.apply(this, args);
+};

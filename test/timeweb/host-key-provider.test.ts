@@ -61,8 +61,9 @@ describe("trust-on-first-connect host key pinning (real sshd)", () => {
         });
         const created = await provider.create(inputs({ timeoutMs: 60_000 }));
         expect(waits).toEqual([1_000]);
-        expect(created.outs.hostKey).toBe(sshd.publicKey("host-c"));
-        expect(created.outs.hostKey).not.toBe(sshd.publicKey("host-b"));
+        const outs = created.outs as HostKeyOutputs;
+        expect(outs.hostKey).toBe(sshd.publicKey("host-c"));
+        expect(outs.hostKey).not.toBe(sshd.publicKey("host-b"));
     });
 
     it("refuses to pin a host that offers password login", async () => {
@@ -95,7 +96,7 @@ describe("trust-on-first-connect host key pinning (real sshd)", () => {
         const pinned = created.outs as HostKeyOutputs;
 
         const same = await provider.read!(created.id, pinned);
-        expect(same.props.hostKey).toBe(pinned.hostKey);
+        expect((same.props as HostKeyOutputs).hostKey).toBe(pinned.hostKey);
 
         await sshd.start({
             hostKey: "host-impostor",
@@ -109,7 +110,7 @@ describe("trust-on-first-connect host key pinning (real sshd)", () => {
 
         await sshd.stop();
         const unreachable = await provider.read!(created.id, pinned);
-        expect(unreachable.props.hostKey).toBe(pinned.hostKey);
+        expect((unreachable.props as HostKeyOutputs).hostKey).toBe(pinned.hostKey);
     });
 
     it("re-pins only for a new host or server", () => {

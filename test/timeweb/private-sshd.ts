@@ -43,7 +43,7 @@ export class PrivateSshd {
             "ssh-keygen",
             ["-l", "-E", "sha256", "-f", join(this.dir, `${name}.pub`)],
             { encoding: "utf8" },
-        ).split(" ")[1];
+        ).split(" ")[1]!;
     }
 
     async start(settings: SshdSettings): Promise<void> {
