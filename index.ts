@@ -78,6 +78,10 @@ export const vpsMonthlyPriceRub = where.vpsMonthlyPriceRub;
 export const stackDir = config.stackDir;
 export const services = stack.services;
 export const botImageIds = pulumi.all(imageIds);
+// CHANGED or UNCHANGED per step, as each step last ran.
+export const bootstrapSteps = bootstrap.steps;
+export const dockerEngineSteps = engine.steps;
+export const composeStackSteps = stack.steps;
 const operations = operationsOutputs(config);
 export const backupSchedule = operations.backupSchedule;
 export const backupFolder = operations.backupFolder;

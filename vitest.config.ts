@@ -6,5 +6,6 @@ export default defineConfig({
         include: ["test/**/*.test.ts"],
         exclude: ["test/e2e/**", "node_modules/**", "bot/**"],
         testTimeout: 30_000,
+        setupFiles: ["test/setup/loopback-only.ts"],
     },
 });

@@ -18,6 +18,7 @@ import {
 } from "./measure-bot.js";
 import { measureCdnRequests } from "./measure-cdn.js";
 import { measureConversion } from "./measure-convert.js";
+import { measureLanguageHostBuild, measureTimewebEngine } from "./measure-engine.js";
 import { measurePlanDeterminism, measureVpsBootstrap } from "./measure-provisioning.js";
 import { writeReadmeSection } from "./readme.js";
 import { failed, notMeasured, table, writeResults, type Row } from "./report.js";
@@ -26,6 +27,8 @@ import { startRig, type Rig } from "./rig.js";
 /**
  * `npm run bench`: the measurements of issue 7, side by side in one run, on loopback only.
  * Flags: --with-vps (or BENCH_WITH_VPS=1) adds the test-VPS bootstrap (root, minutes);
+ * --with-toolchain adds the language host's cold build (empty Go caches, minutes);
+ * --with-engine (or BENCH_WITH_ENGINE=1) adds the real engine on the Timeweb project (root);
  * --only=1,3 runs a subset.
  */
 const root = process.cwd();
@@ -35,7 +38,12 @@ if (!existsSync(join(root, "bench", "main.ts"))) {
 }
 const args = process.argv.slice(2);
 const withVps = args.includes("--with-vps") || process.env.BENCH_WITH_VPS === "1";
-const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const withToolchain = args.includes("--with-toolchain");
+const withEngine = args.includes("--with-engine") || process.env.BENCH_WITH_ENGINE === "1";
+const only = args
+    .find((a) => a.startsWith("--only="))
+    ?.slice("--only=".length)
+    .split(",");
 const wanted = (id: string) => !only || only.includes(id);
 const cacheDir = join(root, "build", "bench-cache");
 const resultsPath = join(root, "bench", "results.json");
@@ -112,7 +120,10 @@ async function main(): Promise<void> {
         progress("preparing the >= 1 GiB HLS input (cached in build/bench-cache)");
         const input = ensureHlsInput(cacheDir, 1024);
         const rig = await startRig({
-            entry, hlsDir: input.dir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
+            entry,
+            hlsDir: input.dir,
+            pgAdminUrl: fixtures!.pgAdminUrl,
+            cleanup,
         });
         const article = articleSet("bigVideo")[0]!;
         const row = await measureBigVideo(rig, article, input);
@@ -120,21 +131,34 @@ async function main(): Promise<void> {
         return row;
     });
 
-    await step("8", "Plan determinism", "0 steps", async () => measurePlanDeterminism(root));
+    await step("8", "Plan determinism", "0 steps", () =>
+        Promise.resolve(measurePlanDeterminism(root)),
+    );
     await step("8b", "Second apply on the test VPS", "second apply: 0 CHANGED", () =>
-        measureVpsBootstrap(withVps, cleanup));
+        measureVpsBootstrap(withVps, cleanup),
+    );
+    await step("9", "Language host build", "— (informational)", () =>
+        Promise.resolve(measureLanguageHostBuild(root, withToolchain)),
+    );
+    await step("10", "Real engine on the Timeweb project", "each < 30 s", () =>
+        measureTimewebEngine(root, withEngine, cleanup),
+    );
 }
 
 /** Measurements 6, 2, 5 and 7 on one bot process (FFMPEG_MAX_JOBS=2), started when needed. */
 async function rigMeasurements(entry: string, fixtures: SharedFixtures | undefined): Promise<void> {
     let started: Promise<Rig> | undefined;
-    const rig = () => (started ??= (async () => {
-        progress("starting a bot process (local Bot API mode, FFMPEG_MAX_JOBS=2)");
-        return startRig({
-            entry, hlsDir: fixtures!.hlsDir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
-            extraEnv: { FFMPEG_MAX_JOBS: String(FFMPEG_MAX_JOBS) },
-        });
-    })());
+    const rig = () =>
+        (started ??= (async () => {
+            progress("starting a bot process (local Bot API mode, FFMPEG_MAX_JOBS=2)");
+            return startRig({
+                entry,
+                hlsDir: fixtures!.hlsDir,
+                pgAdminUrl: fixtures!.pgAdminUrl,
+                cleanup,
+                extraEnv: { FFMPEG_MAX_JOBS: String(FFMPEG_MAX_JOBS) },
+            });
+        })());
     // Sampled before any other measurement touches the bot; a failure is reported by step 6.
     let fresh: Promise<number[]> | undefined;
     if (wanted("6")) {
@@ -145,18 +169,29 @@ async function rigMeasurements(entry: string, fixtures: SharedFixtures | undefin
         await fresh.catch(() => undefined);
     }
     let latency: Promise<[Row, Row]> | undefined;
-    const measureBoth = async () => (latency ??= rig().then((r) =>
-        measureLatency(r, articleSet("latency"))));
-    await step("2", "Time until the card offers the video, 50 ms per CDN response",
-        ">= 10x faster for every article", async () => (await measureBoth())[0]);
-    await step("2b", "Time until the first card shows, 50 ms per CDN response",
-        "— (informational)", async () => (await measureBoth())[1]);
+    const measureBoth = async () =>
+        (latency ??= rig().then((r) => measureLatency(r, articleSet("latency"))));
+    await step(
+        "2",
+        "Time until the card offers the video, 50 ms per CDN response",
+        ">= 10x faster for every article",
+        async () => (await measureBoth())[0],
+    );
+    await step(
+        "2b",
+        "Time until the first card shows, 50 ms per CDN response",
+        "— (informational)",
+        async () => (await measureBoth())[1],
+    );
     await step("5", "Repeat request", "0 CDN requests, 0 upload bytes", async () =>
-        measureRepeat(await rig(), articleSet("repeat")[0]!));
+        measureRepeat(await rig(), articleSet("repeat")[0]!),
+    );
     await step("7", "50 users within 10 s", "all served, no errors, ffmpeg <= limit", async () =>
-        measureLoad(await rig(), articleSet("load"), FFMPEG_MAX_JOBS));
+        measureLoad(await rig(), articleSet("load"), FFMPEG_MAX_JOBS),
+    );
     await step("6", "Idle RSS", "every sample <= 90 MiB", async () =>
-        idleRow(await fresh!, wanted("7") ? await idleSamples(await rig(), 20_000) : undefined));
+        idleRow(await fresh!, wanted("7") ? await idleSamples(await rig(), 20_000) : undefined),
+    );
     if (started) await (await started.catch(() => undefined))?.bot.stop();
 }
 

@@ -101,7 +101,7 @@ function run(command: string, args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
-        child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+        child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
         child.once("error", reject);
         child.once("close", (code) => {
             if (code === 0) resolve();

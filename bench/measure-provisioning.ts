@@ -81,7 +81,7 @@ export async function measureVpsBootstrap(enabled: boolean, cleanup: Cleanup): P
     const changed = second.filter((r) => r.outcome === "CHANGED").map((r) => r.id);
     const first: StepRecordLike[] = provisioned.records;
     const stepsMs = first.reduce((sum, r) => sum + r.durationMs, 0);
-    const imagesMs = Object.values(provisioned.images.durationsMs as Record<string, number>)
+    const imagesMs = Object.values(provisioned.images.durationsMs)
         .reduce((sum, v) => sum + v, 0);
     return {
         id: "8b",

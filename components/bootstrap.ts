@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config/config";
 import { planGroups } from "./plan/plan";
 import { placeholderRuntime } from "./plan/runtime-values";
-import { createStepCommands } from "./step-commands";
+import { createStepCommands, stepReports, type StepReport } from "./step-commands";
 
 export interface HostStepsArgs {
     readonly config: StackConfig;
@@ -16,6 +16,8 @@ export interface HostStepsArgs {
  */
 export class Bootstrap extends pulumi.ComponentResource {
     public readonly commands: command.remote.Command[];
+    /** CHANGED or UNCHANGED per step, in order (see stepReports). */
+    public readonly steps: pulumi.Output<StepReport[]>;
 
     constructor(name: string, args: HostStepsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("timeweb:vps:Bootstrap", name, {}, opts);
@@ -28,6 +30,7 @@ export class Bootstrap extends pulumi.ComponentResource {
             parent: this,
             ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
         });
-        this.registerOutputs({});
+        this.steps = stepReports(steps, this.commands);
+        this.registerOutputs({ steps: this.steps });
     }
 }

@@ -5,7 +5,7 @@ import type { StackConfig } from "./config/config";
 import type { OffsiteKeys } from "./config/operations-config";
 import { planGroups } from "./plan/plan";
 import { placeholderRuntime, type RuntimeValues } from "./plan/runtime-values";
-import { createStepCommands } from "./step-commands";
+import { createStepCommands, stepReports, type StepReport } from "./step-commands";
 
 export interface ComposeStackArgs {
     readonly config: StackConfig;
@@ -24,6 +24,8 @@ export interface ComposeStackArgs {
  */
 export class ComposeStack extends pulumi.ComponentResource {
     public readonly commands: command.remote.Command[];
+    /** CHANGED or UNCHANGED per step, in order (see stepReports); secret steps give the word only. */
+    public readonly steps: pulumi.Output<StepReport[]>;
     public readonly services: string[];
 
     constructor(name: string, args: ComposeStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -64,6 +66,7 @@ export class ComposeStack extends pulumi.ComponentResource {
             ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
         });
         this.services = ["postgres", "telegram-bot-api", ...config.bots.map((bot) => bot.name)];
-        this.registerOutputs({ services: this.services });
+        this.steps = stepReports(steps, this.commands);
+        this.registerOutputs({ services: this.services, steps: this.steps });
     }
 }

@@ -3,11 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostStepsArgs } from "./bootstrap";
 import { planGroups } from "./plan/plan";
 import { placeholderRuntime } from "./plan/runtime-values";
-import { createStepCommands } from "./step-commands";
+import { createStepCommands, stepReports, type StepReport } from "./step-commands";
 
 /** Docker Engine with the compose plugin and a daemon.json with log rotation and live-restore. */
 export class DockerEngine extends pulumi.ComponentResource {
     public readonly commands: command.remote.Command[];
+    /** CHANGED or UNCHANGED per step, in order (see stepReports). */
+    public readonly steps: pulumi.Output<StepReport[]>;
 
     constructor(name: string, args: HostStepsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("timeweb:vps:DockerEngine", name, {}, opts);
@@ -20,6 +22,7 @@ export class DockerEngine extends pulumi.ComponentResource {
             parent: this,
             ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
         });
-        this.registerOutputs({});
+        this.steps = stepReports(steps, this.commands);
+        this.registerOutputs({ steps: this.steps });
     }
 }

@@ -1,10 +1,14 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { Step } from "./plan/step";
+import { describedScript, stepOutcome, type Step, type StepOutcome } from "./plan/step";
 
-/** What `update` runs: input changes other than triggers (a rotated key, a new host key line)
- * must not re-run a step; only a changed trigger does, through a replace. */
-export const NO_OP_UPDATE = "true";
+/**
+ * What `update` runs: input changes other than triggers (a rotated key, a new host key line, the
+ * description comment of `create`) must not re-run a step; only a changed trigger does, through a
+ * replace. The provider replaces the command's stdout with the update's, so it prints the outcome
+ * of doing nothing: stepReports reads every stdout.
+ */
+export const NO_OP_UPDATE = "echo UNCHANGED";
 
 export interface StepCommandsArgs {
     /** The steps as planned with placeholder runtime values: ids and scripts, known at preview. */
@@ -72,7 +76,7 @@ export function stepCommandArgs(
     return {
         args: {
             connection,
-            create: step.script,
+            create: describedScript(step),
             update: NO_OP_UPDATE,
             ...(inputs.stdin === undefined ? {} : { stdin: inputs.stdin }),
             triggers: [inputs.trigger],
@@ -99,4 +103,33 @@ export function createStepCommands(args: StepCommandsArgs): command.remote.Comma
         );
     });
     return commands;
+}
+
+/** What one step did when it last ran. */
+export interface StepReport {
+    /** The step's id; its command is `<component name>-<id>`. */
+    readonly step: string;
+    readonly outcome: StepOutcome;
+}
+
+/**
+ * CHANGED or UNCHANGED per step, read from the last line of each command's stdout: the step's
+ * script when its trigger last changed, or UNCHANGED after an update (NO_OP_UPDATE). A secret
+ * step's stdout is a secret; only the word is taken from it, and the word is no secret.
+ */
+export function stepReports(
+    steps: readonly Step[],
+    commands: readonly command.remote.Command[],
+): pulumi.Output<StepReport[]> {
+    return pulumi.all(
+        steps.map((step, index) => {
+            const stdout = commands[index]?.stdout;
+            if (stdout === undefined) throw new Error(`no command for step ${step.id}`);
+            const outcome = stdout.apply((text) => stepOutcome(step, text));
+            return (step.secret ? pulumi.unsecret(outcome) : outcome).apply((word): StepReport => ({
+                step: step.id,
+                outcome: word,
+            }));
+        }),
+    );
 }

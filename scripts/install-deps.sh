@@ -24,6 +24,8 @@ vps_packages=(
     debootstrap systemd-container iproute2 iptables docker.io
     # scans from outside the VPS
     nmap ssh-audit
+    # the real-engine test's network namespace (unshare, nsenter)
+    util-linux
 )
 
 case "${1:-}" in
@@ -37,6 +39,7 @@ apt-get update -qq --error-on=any
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 npm ci --no-audit --no-fund
 
-# The Pulumi CLI of .pulumi.version, built from its Go module unless one is installed (cached
-# outside the clone; the real-CLI tests find it there).
+# The Pulumi CLI of .pulumi.version with the Node.js language host and the dynamic-provider
+# launcher, built from Go modules unless one is installed (cached outside the clone; the real-CLI
+# and real-engine tests find it there).
 bash toolchain/install-pulumi.sh >/dev/null

@@ -17,7 +17,7 @@ export function parseArticle(input: string): string | null {
     }
     const numbers = text.match(/(?<![0-9A-Za-z])[0-9]+(?![0-9A-Za-z])/g) ?? [];
     if (numbers.length !== 1) return null;
-    return normalise(numbers[0]!);
+    return normalise(numbers[0]);
 }
 
 export function isArticle(input: string): boolean {

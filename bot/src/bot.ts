@@ -5,6 +5,7 @@ import { downloadFeature } from "./features/download.js";
 import { productFeature } from "./features/product.js";
 import { rateLimitFeature } from "./features/rate-limit.js";
 import { startFeature } from "./features/start.js";
+import { unhandledFeature } from "./features/unhandled.js";
 import { configureApi } from "./telegram/api-setup.js";
 import { describe } from "./telegram/status-message.js";
 import { texts } from "./texts.js";
@@ -26,6 +27,7 @@ export function createBot(deps: Deps, botConfig: BotConfig<BotContext>): Bot<Bot
     privateChats.use(startFeature);
     privateChats.use(downloadFeature);
     privateChats.use(productFeature);
+    bot.use(unhandledFeature);
 
     bot.catch(async (err) => {
         const { ctx, error } = err;

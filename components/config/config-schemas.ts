@@ -1,13 +1,12 @@
 import { z } from "zod";
+import { NO_FIX } from "./field-docs";
 import { parsePublicKeyLine, userKeyProblem, type SshPublicKey } from "./ssh-keys";
 
 /**
- * The parts of the stack config schema (components/config/config.ts): patterns, field helpers whose
- * messages say how to fix the key, and the schemas of the nested blocks.
+ * The parts of the stack config schema (components/config/config.ts): patterns, field helpers and
+ * the schemas of the nested blocks. Messages say what is wrong; describeIssue (field-docs.ts) adds
+ * the command that fixes it from each field's metadata.
  */
-
-export const SET = "pulumi config set";
-export const SET_PATH = "pulumi config set --path";
 
 const NAME = /^[a-z][a-z0-9-]{0,40}[a-z0-9]$/;
 const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -23,17 +22,22 @@ const ENV_VALUE = /^[^\n\r"'`$\\]*$/;
  * algorithm"; ECDSA host keys are not offered at all (HostKeyAlgorithms in the drop-in).
  */
 export const HOST_KEY = /^ssh-ed25519 [A-Za-z0-9+/]+={0,2}$/;
-export const HOST_KEY_FIX =
+/** What is wrong with a hostKey that is not ed25519; its fix (trust-host) is the key's metadata. */
+export const HOST_KEY_PROBLEM =
     "must be the server's ssh-ed25519 host key as `ssh-ed25519 <base64>` (an ssh-rsa pin makes " +
-    "every step fail with \"no common algorithm\": the command provider would ask for the SHA-1 " +
-    "`ssh-rsa` signature, which the hardened sshd refuses; ECDSA host keys are not offered): " +
-    "npm run trust-host -- <host>";
+    'every step fail with "no common algorithm": the command provider would ask for the SHA-1 ' +
+    "`ssh-rsa` signature, which the hardened sshd refuses; ECDSA host keys are not offered)";
 const PUBLIC_KEY_LINE = /^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( [^\n\r]*)?$/;
 
-/** Why an operatorKeys line cannot be a login key of the hardened sshd, with its fix. */
-function operatorKeyProblem(line: string): string | undefined {
-    const fix = `${SET_PATH} 'operatorKeys[N]' "$(cat ~/.ssh/id_ed25519.pub)"`;
-    const malformed = `must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): ${fix}`;
+/**
+ * Why an operatorKeys line cannot be a login key of the hardened sshd. A malformed line gets the
+ * field's own fix (its metadata); a refused key type or size carries its fix in the message.
+ */
+function operatorKeyProblem(line: string): { message: string; ownFix: boolean } | undefined {
+    const malformed = {
+        message: "must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+        ownFix: false,
+    };
     if (!PUBLIC_KEY_LINE.test(line)) return malformed;
     let key: SshPublicKey;
     try {
@@ -41,13 +45,19 @@ function operatorKeyProblem(line: string): string | undefined {
     } catch {
         return malformed;
     }
-    return userKeyProblem(key);
+    const problem = userKeyProblem(key);
+    return problem === undefined ? undefined : { message: problem, ownFix: true };
 }
 
 /** An operator key: one public key line of a type and size the hardened sshd accepts. */
 export const operatorKeySchema = z.string().superRefine((line, ctx) => {
     const problem = operatorKeyProblem(line);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    if (problem === undefined) return;
+    ctx.addIssue({
+        code: "custom",
+        message: problem.message,
+        ...(problem.ownFix ? { params: NO_FIX } : {}),
+    });
 });
 export const CIDR = /^(any|(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/;
 const RESERVED_SERVICES = new Set(["postgres", "telegram-bot-api"]);
@@ -78,14 +88,13 @@ const MANAGED_BOT_ENV = new Set([
     "HLS_TEMP_DIR",
 ]);
 
-/** A string field whose messages say how to set it; `undefined` input reads as "required". */
-export function text(fix: string) {
+/** A string field that reads "required" when it is missing. */
+export function text() {
     return z
         .string({
-            error: (issue) =>
-                issue.input === undefined ? `required: ${fix}` : `must be a string: ${fix}`,
+            error: (issue) => (issue.input === undefined ? "required" : "must be a string"),
         })
-        .min(1, { error: `must not be empty: ${fix}` });
+        .min(1, { error: "must not be empty" });
 }
 
 /**
@@ -100,239 +109,239 @@ function scalarText(pattern: RegExp, message: string) {
         .pipe(z.string().regex(pattern, { error: message }));
 }
 
-export function object<T extends z.ZodRawShape>(shape: T, fix: string) {
+/** An object that refuses unknown keys (describeIssue reports them with their fix). */
+export function object<T extends z.ZodRawShape>(shape: T) {
     return z.strictObject(shape, {
-        error: (issue) =>
-            issue.code === "unrecognized_keys"
-                ? `unknown key(s) ${issue.keys.join(", ")}: check the spelling (${fix})`
-                : issue.input === undefined
-                  ? `required: ${fix}`
-                  : `must be an object: ${fix}`,
+        error: (issue) => (issue.input === undefined ? "required" : "must be an object"),
     });
 }
 
-export const sshdSchema = object(
-    {
-        extraOptions: z
-            .record(
-                z.string(),
-                scalarText(/^[^\n\r#]+$/, "sshd option values must be one line without '#'"),
-            )
-            .superRefine(
-                checkKeys(
-                    /^[A-Z][A-Za-z0-9]*$/,
-                    (name) =>
-                        MANAGED_SSHD_OPTIONS.has(name.toLowerCase())
-                            ? "is set by the hardening itself (keys-only login, sshPort, sftp) and cannot be overridden; remove it from sshd.extraOptions"
-                            : undefined,
-                    "sshd option names are single words like AllowTcpForwarding",
-                ),
-            )
-            .default({}),
-    },
-    `${SET_PATH} sshd.extraOptions.AllowTcpForwarding local`,
-);
+export const sshdSchema = object({
+    extraOptions: z
+        .record(
+            z.string(),
+            scalarText(/^[^\n\r#]+$/, "sshd option values must be one line without '#'"),
+        )
+        .superRefine(
+            checkKeys(
+                /^[A-Z][A-Za-z0-9]*$/,
+                (name) =>
+                    MANAGED_SSHD_OPTIONS.has(name.toLowerCase())
+                        ? "is set by the hardening itself (keys-only login, sshPort, sftp) and cannot be overridden; remove it from sshd.extraOptions"
+                        : undefined,
+                "sshd option names are single words like AllowTcpForwarding",
+            ),
+        )
+        .default({})
+        .meta({
+            description:
+                "extra sshd options by name; authentication options, Port, Subsystem, Include and Match are refused",
+        }),
+});
 
-export const unattendedSchema = object(
-    {
-        automaticReboot: z
-            .boolean({
-                error: `must be true or false: ${SET_PATH} unattendedUpgrades.automaticReboot false`,
-            })
-            .default(true),
-        rebootTime: z
-            .string()
-            .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, {
-                error: `must be HH:MM in the server's timezone: ${SET_PATH} unattendedUpgrades.rebootTime 04:00`,
-            })
-            .default("04:00"),
-    },
-    `${SET_PATH} unattendedUpgrades.automaticReboot true`,
-);
+export const unattendedSchema = object({
+    automaticReboot: z
+        .boolean({ error: "must be true or false" })
+        .default(true)
+        .meta({ description: "reboot after security updates that need it" }),
+    rebootTime: z
+        .string()
+        .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, {
+            error: "must be HH:MM in the server's timezone",
+        })
+        .default("04:00")
+        .meta({ description: "when that reboot happens, HH:MM in `timezone`" }),
+});
 
 /** Docker's apt repository is configured, never written here (no package registry host in code). */
 const APT_REPOSITORY = /^https:\/\/[^\s"'\\]+[^/\s"'\\]$/;
-const APT_REPOSITORY_FIX = `${SET_PATH} docker.aptRepository <https URL of Docker's apt repository for the server's distribution, from Docker's install guide>`;
 
-export const dockerSchema = object(
-    {
-        source: z
-            .enum(["distro", "docker-ce"], {
-                error: `must be distro (the distribution's packages) or docker-ce (Docker's apt repository): ${SET_PATH} docker.source distro`,
-            })
-            .default("distro"),
-        aptRepository: z
-            .string()
-            .regex(APT_REPOSITORY, {
-                error: `must be an https URL without a trailing slash: ${APT_REPOSITORY_FIX}`,
-            })
-            .optional(),
-        logMaxSize: z
-            .string()
-            .regex(/^[1-9][0-9]*[kmg]$/, {
-                error: `must be a size like 10m: ${SET_PATH} docker.logMaxSize 10m`,
-            })
-            .default("10m"),
-        logMaxFiles: z
-            .number({ error: `must be a whole number: ${SET_PATH} docker.logMaxFiles 3` })
-            .int({ error: `must be a whole number: ${SET_PATH} docker.logMaxFiles 3` })
-            .min(1, { error: `must be 1 to 20: ${SET_PATH} docker.logMaxFiles 3` })
-            .max(20, { error: `must be 1 to 20: ${SET_PATH} docker.logMaxFiles 3` })
-            .default(3),
-    },
-    `${SET_PATH} docker.source distro`,
-).superRefine((docker, ctx) => {
+export const dockerSchema = object({
+    source: z
+        .enum(["distro", "docker-ce"], {
+            error: "must be distro (the distribution's packages) or docker-ce (Docker's apt repository)",
+        })
+        .default("distro")
+        .meta({
+            description:
+                "`distro` (docker.io, the Compose v2 plugin and buildx from the distribution) or `docker-ce` (Docker's apt repository, with `docker.aptRepository`); see [Docker source](#docker-source-the-distributions-packages)",
+        }),
+    aptRepository: z
+        .string()
+        .regex(APT_REPOSITORY, { error: "must be an https URL without a trailing slash" })
+        .optional()
+        .meta({
+            description:
+                "https URL of Docker's apt repository for the server's distribution, as Docker's install guide gives it; only with `docker-ce`",
+            example: "<https URL of the Docker apt repository for this distribution>",
+        }),
+    logMaxSize: z
+        .string()
+        .regex(/^[1-9][0-9]*[kmg]$/, { error: "must be a size like 10m" })
+        .default("10m")
+        .meta({ description: "json-file log rotation: size of one log file" }),
+    logMaxFiles: z
+        .number({ error: "must be a whole number" })
+        .int({ error: "must be a whole number" })
+        .min(1, { error: "must be 1 to 20" })
+        .max(20, { error: "must be 1 to 20" })
+        .default(3)
+        .meta({ description: "json-file log rotation: log files kept per container" }),
+}).superRefine((docker, ctx) => {
     if (docker.source === "docker-ce" && docker.aptRepository === undefined) {
         ctx.addIssue({
             code: "custom",
             path: ["aptRepository"],
-            message: `required with docker.source docker-ce: ${APT_REPOSITORY_FIX}`,
+            message: "required with docker.source docker-ce",
         });
     }
     if (docker.source === "distro" && docker.aptRepository !== undefined) {
         ctx.addIssue({
             code: "custom",
             path: ["aptRepository"],
-            message: `is only used with docker.source docker-ce: pulumi config rm --path docker.aptRepository`,
+            message:
+                "is only used with docker.source docker-ce: pulumi config rm --path docker.aptRepository",
+            params: NO_FIX,
         });
     }
 });
 
-const memLimit = (key: string, fallback: string) =>
+const memLimit = (fallback: string) =>
     z
         .string()
-        .regex(MEMORY, { error: `must be a size like 512m: ${SET_PATH} ${key} ${fallback}` })
-        .default(fallback);
+        .regex(MEMORY, { error: "must be a size like 512m" })
+        .default(fallback)
+        .meta({ description: "container memory limit" });
 
-const image = (key: string, fallback: string) =>
+const image = (fallback: string, what: string) =>
     z
         .string()
-        .regex(IMAGE_REF, { error: `must be an image reference: ${SET_PATH} ${key} ${fallback}` })
+        .regex(IMAGE_REF, { error: "must be an image reference" })
         .refine((ref) => /(:[^/]+|@sha256:[0-9a-f]{64})$/.test(ref) && !ref.endsWith(":latest"), {
-            error: `must be pinned to an exact tag or digest (not :latest): ${SET_PATH} ${key} ${fallback}`,
+            error: "must be pinned to an exact tag or digest (not :latest)",
         })
-        .default(fallback);
+        .default(fallback)
+        .meta({ description: `${what} image, pinned to an exact tag or digest` });
 
 export const DEFAULT_POSTGRES_IMAGE = "postgres:16.10-alpine";
 export const DEFAULT_BOT_API_IMAGE = "aiogram/telegram-bot-api:9.2";
 
-export const postgresSchema = object(
-    {
-        image: image("postgres.image", DEFAULT_POSTGRES_IMAGE),
-        db: z
-            .string()
-            .regex(SQL_IDENTIFIER, {
-                error: `must be a lower-case SQL identifier: ${SET_PATH} postgres.db telegram_ecosystem`,
-            })
-            .default("telegram_ecosystem"),
-        user: z
-            .string()
-            .regex(SQL_IDENTIFIER, {
-                error: `must be a lower-case SQL identifier: ${SET_PATH} postgres.user telegram_admin`,
-            })
-            .default("telegram_admin"),
-        passwordVersion: z
-            .number({ error: `must be a whole number: ${SET_PATH} postgres.passwordVersion 2` })
-            .int({ error: `must be a whole number: ${SET_PATH} postgres.passwordVersion 2` })
-            .min(1, { error: `must be 1 or more: ${SET_PATH} postgres.passwordVersion 1` })
-            .default(1),
-        memLimit: memLimit("postgres.memLimit", "512m"),
-        shmSize: memLimit("postgres.shmSize", "128m"),
-    },
-    `${SET_PATH} postgres.db telegram_ecosystem`,
-);
+const sqlIdentifier = (fallback: string, description: string) =>
+    z
+        .string()
+        .regex(SQL_IDENTIFIER, { error: "must be a lower-case SQL identifier" })
+        .default(fallback)
+        .meta({ description });
+
+export const postgresSchema = object({
+    image: image(DEFAULT_POSTGRES_IMAGE, "Postgres"),
+    db: sqlIdentifier("telegram_ecosystem", "database name"),
+    user: sqlIdentifier("telegram_admin", "superuser name"),
+    passwordVersion: z
+        .number({ error: "must be a whole number" })
+        .int({ error: "must be a whole number" })
+        .min(1, { error: "must be 1 or more" })
+        .default(1)
+        .meta({
+            description:
+                "version of the generated Postgres password: bump it to rotate the password",
+        }),
+    memLimit: memLimit("512m"),
+    shmSize: z
+        .string()
+        .regex(MEMORY, { error: "must be a size like 128m" })
+        .default("128m")
+        .meta({ description: "container shared memory (`shm_size`)" }),
+});
+
+/** A secret string: required for a real run (`requireSecrets`), else optional and checked. */
+function secretText(
+    requireSecrets: boolean,
+    shape: z.ZodString,
+    description: string,
+    example: string,
+) {
+    const field = requireSecrets
+        ? z.string({ error: "required (secret)" }).pipe(shape)
+        : shape.optional();
+    return field.meta({ description, example, secret: true });
+}
 
 export function botApiSchema(requireSecrets: boolean) {
     const hash = z.string().regex(/^[A-Za-z0-9]{16,64}$/, {
-        error: "must be the api_hash from my.telegram.org (letters and digits): pulumi config set --secret --path botApi.apiHash",
+        error: "must be the api_hash from my.telegram.org (letters and digits)",
     });
-    return object(
-        {
-            image: image("botApi.image", DEFAULT_BOT_API_IMAGE),
-            apiId: z
-                .number({
-                    error: (issue) =>
-                        issue.input === undefined
-                            ? `required: ${SET_PATH} botApi.apiId <api_id from my.telegram.org>`
-                            : `must be a number: ${SET_PATH} botApi.apiId <api_id from my.telegram.org>`,
-                })
-                .int({ error: `must be a whole number: ${SET_PATH} botApi.apiId <api_id>` })
-                .positive({ error: `must be positive: ${SET_PATH} botApi.apiId <api_id>` }),
-            apiHash: requireSecrets
-                ? z
-                      .string({
-                          error: "required (secret): pulumi config set --secret --path botApi.apiHash <api_hash>",
-                      })
-                      .pipe(hash)
-                : hash.optional(),
-            memLimit: memLimit("botApi.memLimit", "256m"),
-        },
-        `${SET_PATH} botApi.apiId <api_id>`,
-    );
+    return object({
+        image: image(DEFAULT_BOT_API_IMAGE, "Telegram Local Bot API server"),
+        apiId: z
+            .number({
+                error: (issue) => (issue.input === undefined ? "required" : "must be a number"),
+            })
+            .int({ error: "must be a whole number" })
+            .positive({ error: "must be positive" })
+            .meta({ description: "api_id from my.telegram.org", example: "<api_id>" }),
+        apiHash: secretText(requireSecrets, hash, "api_hash from my.telegram.org", "<api_hash>"),
+        memLimit: memLimit("256m"),
+    });
 }
 
 export function botSchema(requireSecrets: boolean) {
-    const fix = (field: string, example: string) => `${SET_PATH} 'bots[N].${field}' ${example}`;
     const token = z.string().regex(/^[0-9]{3,20}:[A-Za-z0-9_-]{20,100}$/, {
-        error: "must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[N].token' <token>",
+        error: "must be a BotFather token (digits:letters)",
     });
-    return object(
-        {
-            name: z
-                .string({ error: `required: ${fix("name", "mpcabinet-picture-bot")}` })
-                .regex(NAME, {
-                    error: `must be kebab-case (a-z, 0-9, -; 2-42 chars): ${fix("name", "mpcabinet-picture-bot")}`,
-                }),
-            schema: z
-                .string({ error: `required: ${fix("schema", "mpcabinet")}` })
-                .regex(SQL_IDENTIFIER, {
-                    error: `must be a lower-case SQL identifier: ${fix("schema", "mpcabinet")}`,
-                }),
-            token: requireSecrets
-                ? z
-                      .string({
-                          error: "required (secret): pulumi config set --secret --path 'bots[N].token' <token>",
-                      })
-                      .pipe(token)
-                : token.optional(),
-            buildContext: z
-                .string()
-                .regex(/^[A-Za-z0-9._/-]+$/, {
-                    error: `must be a directory relative to the project: ${fix("buildContext", "bot")}`,
-                })
-                .default("bot"),
-            /** Deploy this image (a rollback) instead of building buildContext. */
-            image: z
-                .string()
-                .regex(/^sha256:[0-9a-f]{64}$/, {
-                    error:
-                        "must be the id of an image kept on the host (`npm run ops -- status` " +
-                        `lists them): ${fix("image", "sha256:<64 hex digits>")}`,
-                })
-                .optional(),
-            env: z
-                .record(
-                    z.string(),
-                    scalarText(
-                        ENV_VALUE,
-                        "env values must be one line without quotes, $, ` or backslashes",
-                    ),
-                )
-                .superRefine(
-                    checkKeys(
-                        ENV_NAME,
-                        (name) =>
-                            MANAGED_BOT_ENV.has(name)
-                                ? `is set by the stack itself; remove it from bots[N].env (${[...MANAGED_BOT_ENV].join(", ")})`
-                                : undefined,
-                        "env names must be UPPER_SNAKE_CASE",
-                    ),
-                )
-                .default({}),
-            memLimit: memLimit("bots[N].memLimit", "512m"),
-        },
-        fix("name", "mpcabinet-picture-bot"),
-    );
+    return object({
+        name: z
+            .string({ error: "required" })
+            .regex(NAME, { error: "must be kebab-case (a-z, 0-9, -; 2-42 chars)" })
+            .meta({
+                description: "the bot's compose service name (kebab-case)",
+                example: "mpcabinet-picture-bot",
+            }),
+        schema: z
+            .string({ error: "required" })
+            .regex(SQL_IDENTIFIER, { error: "must be a lower-case SQL identifier" })
+            .meta({ description: "the bot's Postgres schema", example: "mpcabinet" }),
+        token: secretText(requireSecrets, token, "the bot's token from @BotFather", "<token>"),
+        buildContext: z
+            .string()
+            .regex(/^[A-Za-z0-9._/-]+$/, { error: "must be a directory relative to the project" })
+            .default("bot")
+            .meta({ description: "the image's build context, relative to the project" }),
+        image: z
+            .string()
+            .regex(/^sha256:[0-9a-f]{64}$/, {
+                error: "must be the id of an image kept on the host (`npm run ops -- status` lists them)",
+            })
+            .optional()
+            .meta({
+                description:
+                    "deploy this image id (a rollback, kept on the host) instead of building buildContext",
+                example: "<sha256:image id>",
+            }),
+        env: z
+            .record(
+                z.string(),
+                scalarText(
+                    ENV_VALUE,
+                    "env values must be one line without quotes, $, ` or backslashes",
+                ),
+            )
+            .superRefine(
+                checkKeys(
+                    ENV_NAME,
+                    (name) =>
+                        MANAGED_BOT_ENV.has(name)
+                            ? `is set by the stack itself; remove it from bots[N].env (${[...MANAGED_BOT_ENV].join(", ")})`
+                            : undefined,
+                    "env names must be UPPER_SNAKE_CASE",
+                ),
+            )
+            .default({})
+            .meta({
+                description: "extra environment variables (the ones the stack sets are refused)",
+            }),
+        memLimit: memLimit("512m"),
+    });
 }
 
 /** Checks record keys with a message on the key's own path (zod's record key errors are vague). */
@@ -362,6 +371,7 @@ export function checkBotsUnique(
                 path: [index, "name"],
                 message:
                     "must be unique and not postgres or telegram-bot-api: choose another bot name",
+                params: NO_FIX,
             });
         }
         if (schemas.has(bot.schema)) {
@@ -369,6 +379,7 @@ export function checkBotsUnique(
                 code: "custom",
                 path: [index, "schema"],
                 message: "must be unique and not shared or public: give every bot its own schema",
+                params: NO_FIX,
             });
         }
         names.add(bot.name);

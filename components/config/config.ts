@@ -6,12 +6,10 @@ import {
     CIDR,
     dockerSchema,
     HOST_KEY,
-    HOST_KEY_FIX,
+    HOST_KEY_PROBLEM,
     object,
     operatorKeySchema,
     postgresSchema,
-    SET,
-    SET_PATH,
     sshdSchema,
     text,
     unattendedSchema,
@@ -23,6 +21,7 @@ import {
     type OperationsConfig,
 } from "./operations-config";
 import { parseTimewebConfig, timewebConfigSchema, type TimewebConfig } from "../timeweb/config";
+import { describeIssue, fixFor, removeCommand, setCommand } from "./field-docs";
 import {
     describeKey,
     inspectPrivateKey,
@@ -39,107 +38,114 @@ import {
  * end-to-end tests, as plain `RuntimeValues`. Error messages never echo a value.
  */
 
-function stackSchema(requireSecrets: boolean) {
-    return object(
-        {
-            /** Required unless timeweb.createServer (checked in parseStack, which sees both). */
-            host: text(`${SET} host <VPS IPv4>`)
-                .regex(/^[A-Za-z0-9.:-]+$/, {
-                    error: `must be an IP address or host name: ${SET} host <VPS IPv4>`,
-                })
-                .optional(),
-            sshPort: z
-                .number({ error: `must be a port number: ${SET} sshPort 22` })
-                .int({ error: `must be a port number: ${SET} sshPort 22` })
-                .min(1, { error: `must be 1-65535: ${SET} sshPort 22` })
-                .max(65535, { error: `must be 1-65535: ${SET} sshPort 22` })
-                .default(22),
-            sshUser: z
-                .literal("root", {
-                    error: `only root is supported (the steps install packages and write /etc): ${SET} sshUser root`,
-                })
-                .default("root"),
-            sshPrivateKey: z
-                .string()
-                .regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, {
-                    error: "must be a PEM/OpenSSH private key: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519 (or unset it to use ssh-agent)",
-                })
-                .optional(),
-            /** Passphrase of an encrypted sshPrivateKey (secret). */
-            sshPrivateKeyPassword: z
-                .string({
-                    error: "must be the passphrase of sshPrivateKey: pulumi config set --secret sshPrivateKeyPassword",
-                })
-                .optional(),
-            hostKey: z
-                .string()
-                .regex(HOST_KEY, { error: HOST_KEY_FIX })
-                .optional(),
-            operatorKeys: z
-                .array(operatorKeySchema, {
-                    error: `must be a list: ${SET_PATH} 'operatorKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)"`,
-                })
-                .default([]),
-            sshAllowFrom: z
-                .array(
-                    z
-                        .string()
-                        .regex(CIDR, {
-                            error: "must be `any`, an IP address or a CIDR like 203.0.113.0/24",
-                        }),
-                    { error: `must be a list: ${SET_PATH} 'sshAllowFrom[0]' 203.0.113.7/32` },
-                )
-                .min(1, {
-                    error: `must not be empty (that would lock SSH out): ${SET_PATH} 'sshAllowFrom[0]' any`,
-                })
-                .default(["any"]),
-            timezone: z
-                .string()
-                .regex(/^(UTC|[A-Z][A-Za-z_-]+(\/[A-Z0-9][A-Za-z0-9_+-]+){1,2})$/, {
-                    error: `must be an IANA zone like Europe/Moscow: ${SET} timezone Europe/Moscow`,
-                })
-                .default("Europe/Moscow"),
-            swapSize: z
-                .string()
-                .regex(/^(0|[1-9][0-9]*[MG])$/, {
-                    error: `must be a size like 2G or 512M, or 0 for no swap: ${SET} swapSize 2G`,
-                })
-                .default("2G"),
-            unattendedUpgrades: unattendedSchema.default({
-                automaticReboot: true,
-                rebootTime: "04:00",
+/** The stack config's schema; with `requireSecrets` the secret keys are required too. */
+export function stackSchema(requireSecrets: boolean) {
+    return object({
+        /** Required unless timeweb.createServer (checked in parseStack, which sees both). */
+        host: text()
+            .regex(/^[A-Za-z0-9.:-]+$/, { error: "must be an IP address or host name" })
+            .optional()
+            .meta({
+                description:
+                    "IPv4 address or DNS name of the VPS; required unless `timeweb.createServer`",
+                example: "<VPS IPv4>",
             }),
-            docker: dockerSchema.default({
-                source: "distro",
-                logMaxSize: "10m",
-                logMaxFiles: 3,
+        sshPort: z
+            .number({ error: "must be a port number" })
+            .int({ error: "must be a port number" })
+            .min(1, { error: "must be 1-65535" })
+            .max(65535, { error: "must be 1-65535" })
+            .default(22)
+            .meta({
+                description: "SSH port Pulumi connects to; the sshd drop-in sets `Port` to it",
             }),
-            sshd: sshdSchema.default({ extraOptions: {} }),
-            stackDir: z
-                .string()
-                .regex(/^\/[A-Za-z0-9._/-]+[^/]$/, {
-                    error: `must be an absolute path: ${SET} stackDir /opt/telegram-ecosystem`,
-                })
-                .default("/opt/telegram-ecosystem"),
-            postgres: postgresSchema.default(postgresSchema.parse({})),
-            botApi: botApiSchema(requireSecrets),
-            ...operationsConfigShape(requireSecrets),
-            /** Creating the VPS through the Timeweb API (components/timeweb). */
-            timeweb: timewebConfigSchema.optional(),
-            bots: z
-                .array(botSchema(requireSecrets), {
-                    error: (issue) =>
-                        issue.input === undefined
-                            ? `required: ${SET_PATH} 'bots[0].name' mpcabinet-picture-bot (and schema, token)`
-                            : `must be a list of bots: ${SET_PATH} 'bots[0].name' mpcabinet-picture-bot`,
-                })
-                .min(1, {
-                    error: `needs at least one bot: ${SET_PATH} 'bots[0].name' mpcabinet-picture-bot`,
-                })
-                .superRefine(checkBotsUnique),
-        },
-        `${SET} host <VPS IPv4>`,
-    );
+        sshUser: z
+            .literal("root", {
+                error: "only root is supported (the steps install packages and write /etc)",
+            })
+            .default("root")
+            .meta({ description: "SSH user the steps run as; only `root` is supported" }),
+        sshPrivateKey: z
+            .string()
+            .regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, {
+                error: "must be a PEM/OpenSSH private key (or unset it to use ssh-agent)",
+            })
+            .optional()
+            .meta({
+                description: "private key of the SSH connection; unset uses ssh-agent",
+                example: "< ~/.ssh/id_ed25519",
+                secret: true,
+            }),
+        sshPrivateKeyPassword: z
+            .string({ error: "must be the passphrase of sshPrivateKey" })
+            .optional()
+            .meta({
+                description: "passphrase of an encrypted `sshPrivateKey`",
+                secret: true,
+                fix: "pulumi config set --secret sshPrivateKeyPassword",
+            }),
+        hostKey: z.string().regex(HOST_KEY, { error: HOST_KEY_PROBLEM }).optional().meta({
+            description:
+                "the server's pinned `ssh-ed25519` host key, written by trust-host; required for `pulumi up` unless `timeweb.createServer`",
+            fix: "npm run trust-host -- <host>",
+        }),
+        operatorKeys: z
+            .array(operatorKeySchema.meta({ example: '"$(cat ~/.ssh/id_ed25519.pub)"' }), {
+                error: "must be a list",
+            })
+            .default([])
+            .meta({ description: "OpenSSH public keys authorised for root (the managed block)" }),
+        sshAllowFrom: z
+            .array(
+                z
+                    .string()
+                    .regex(CIDR, {
+                        error: "must be `any`, an IP address or a CIDR like 203.0.113.0/24",
+                    })
+                    .meta({ example: "any" }),
+                { error: "must be a list" },
+            )
+            .min(1, { error: "must not be empty (that would lock SSH out)" })
+            .default(["any"])
+            .meta({ description: "sources UFW lets reach SSH: `any`, an IP or a CIDR" }),
+        timezone: z
+            .string()
+            .regex(/^(UTC|[A-Z][A-Za-z_-]+(\/[A-Z0-9][A-Za-z0-9_+-]+){1,2})$/, {
+                error: "must be an IANA zone like Europe/Moscow",
+            })
+            .default("Europe/Moscow")
+            .meta({ description: "IANA time zone of the server" }),
+        swapSize: z
+            .string()
+            .regex(/^(0|[1-9][0-9]*[MG])$/, {
+                error: "must be a size like 2G or 512M, or 0 for no swap",
+            })
+            .default("2G")
+            .meta({ description: "size of /swapfile, like 2G or 512M; `0` leaves swap alone" }),
+        unattendedUpgrades: unattendedSchema.prefault({}),
+        docker: dockerSchema.prefault({}),
+        sshd: sshdSchema.prefault({}),
+        stackDir: z
+            .string()
+            .regex(/^\/[A-Za-z0-9._/-]+[^/]$/, { error: "must be an absolute path" })
+            .default("/opt/telegram-ecosystem")
+            .meta({ description: "the compose project's directory on the server" }),
+        postgres: postgresSchema.prefault({}),
+        botApi: botApiSchema(requireSecrets),
+        ...operationsConfigShape(requireSecrets),
+        /** Creating the VPS through the Timeweb API (components/timeweb). */
+        timeweb: timewebConfigSchema.optional().meta({
+            description:
+                "create the VPS through the Timeweb Cloud API (with the secret `timeweb:token`); off when unset",
+        }),
+        bots: z
+            .array(botSchema(requireSecrets), {
+                error: (issue) =>
+                    issue.input === undefined ? "required" : "must be a list of bots",
+            })
+            .min(1, { error: "needs at least one bot" })
+            .superRefine(checkBotsUnique),
+    });
 }
 
 type ParsedStack = z.infer<ReturnType<typeof stackSchema>>;
@@ -198,8 +204,9 @@ export function parseStack(
     options: ParseOptions,
 ): { config: StackConfig; secrets: Partial<StackSecrets> } {
     const input = withTimewebDefaults(raw);
-    const result = stackSchema(options.requireSecrets ?? false).safeParse(input);
-    const problems = result.success ? [] : result.error.issues.map(formatIssue);
+    const schema = stackSchema(options.requireSecrets ?? false);
+    const result = schema.safeParse(input);
+    const problems = result.success ? [] : result.error.issues.map((i) => describeIssue(schema, i));
     const target = targetProblems(input, options);
     problems.unshift(...target.first);
     problems.push(...target.last, ...connectionKeyProblems(input), ...portPlanProblems(input));
@@ -247,7 +254,7 @@ type RawTarget = {
 };
 
 function rawTarget(raw: unknown): RawTarget {
-    return typeof raw === "object" && raw !== null ? (raw as RawTarget) : {};
+    return typeof raw === "object" && raw !== null ? raw : {};
 }
 
 function createsServer(raw: unknown): boolean {
@@ -258,7 +265,7 @@ function createsServer(raw: unknown): boolean {
 function withTimewebDefaults(raw: unknown): unknown {
     const { timeweb, operatorKeys } = rawTarget(raw);
     if (!createsServer(raw) || timeweb?.sshPublicKey !== undefined) return raw;
-    const first = Array.isArray(operatorKeys) ? operatorKeys[0] : undefined;
+    const first: unknown = Array.isArray(operatorKeys) ? operatorKeys[0] : undefined;
     if (typeof first !== "string") return raw;
     return { ...(raw as object), timeweb: { ...timeweb, sshPublicKey: first } };
 }
@@ -279,28 +286,30 @@ export function parseTimewebBlock(raw: unknown): TimewebConfig {
 function targetProblems(raw: unknown, options: ParseOptions): { first: string[]; last: string[] } {
     const { host, hostKey } = rawTarget(raw);
     const when = (problem: boolean, message: string) => (problem ? [message] : []);
+    const schema = stackSchema(false);
+    const fix = (key: string) => fixFor(schema, [key]) ?? "";
     if (!createsServer(raw)) {
         return {
-            first: when(host === undefined, `host: required: ${SET} host <VPS IPv4>`),
+            first: when(host === undefined, `host: required: ${fix("host")}`),
             last: when(
                 options.requireHostKey === true && hostKey === undefined,
-                "hostKey: required for `pulumi up` (it pins the server's identity): npm run trust-host -- <host>",
+                `hostKey: required for \`pulumi up\` (it pins the server's identity): ${fix("hostKey")}`,
             ),
         };
     }
     return {
         first: when(
             host !== undefined,
-            "host: must not be set when timeweb.createServer is true (the program connects to the server it creates): pulumi config rm host",
+            `host: must not be set when timeweb.createServer is true (the program connects to the server it creates): ${removeCommand("host")}`,
         ),
         last: [
             ...when(
                 hostKey !== undefined,
-                "hostKey: must not be set when timeweb.createServer is true (the created server's key is pinned on first connect): pulumi config rm hostKey",
+                `hostKey: must not be set when timeweb.createServer is true (the created server's key is pinned on first connect): ${removeCommand("hostKey")}`,
             ),
             ...when(
                 options.hasTimewebToken === false,
-                "timeweb:token: required (secret) when timeweb.createServer is true: pulumi config set --secret timeweb:token <API token from the Timeweb panel>",
+                `timeweb:token: required (secret) when timeweb.createServer is true: ${setCommand("timeweb:token", "<API token from the Timeweb panel>", true)}`,
             ),
         ],
     };
@@ -313,16 +322,22 @@ function targetProblems(raw: unknown, options: ParseOptions): { first: string[];
  */
 function connectionKeyProblems(raw: unknown): string[] {
     const { sshPrivateKey, sshPrivateKeyPassword, operatorKeys } = rawTarget(raw);
-    if (typeof sshPrivateKey !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey)) {
+    if (
+        typeof sshPrivateKey !== "string" ||
+        !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey)
+    ) {
         return typeof sshPrivateKeyPassword === "string" && sshPrivateKey === undefined
-            ? ["sshPrivateKeyPassword: set, but sshPrivateKey is not: pulumi config rm sshPrivateKeyPassword"]
+            ? [
+                  `sshPrivateKeyPassword: set, but sshPrivateKey is not: ${removeCommand("sshPrivateKeyPassword")}`,
+              ]
             : [];
     }
     const info = inspectPrivateKey(
         sshPrivateKey,
         typeof sshPrivateKeyPassword === "string" ? sshPrivateKeyPassword : undefined,
     );
-    if (info.publicKey === undefined) return info.problem === undefined ? [] : [`sshPrivateKey: ${info.problem}`];
+    if (info.publicKey === undefined)
+        return info.problem === undefined ? [] : [`sshPrivateKey: ${info.problem}`];
     const problems = [info.problem, userKeyProblem(info.publicKey)]
         .filter((problem): problem is string => problem !== undefined)
         .map((problem) => `sshPrivateKey: ${problem}`);
@@ -339,7 +354,7 @@ function connectionKeyProblems(raw: unknown): string[] {
         problems.push(
             `sshPrivateKey: its public key (${describeKey(info.publicKey)}) is not in operatorKeys; ` +
                 "add it, so the operator-keys step keeps it authorised: " +
-                `${SET_PATH} 'operatorKeys[N]' "$(ssh-keygen -y -f <key file>)"`,
+                setCommand("operatorKeys[N]", '"$(ssh-keygen -y -f <key file>)"'),
         );
     }
     return problems;
@@ -354,16 +369,7 @@ function portPlanProblems(raw: unknown): string[] {
     if (!createsServer(raw) || sshPort === undefined || sshPort === 22) return [];
     return [
         "sshPort: must stay 22 while timeweb.createServer is true (a new server's sshd listens on " +
-            "22 until the first deploy has hardened it): pulumi config rm sshPort; move the port " +
+            `22 until the first deploy has hardened it): ${removeCommand("sshPort")}; move the port ` +
             'later as the README\'s "SSH port" says',
     ];
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string {
-    const key = issue.path
-        .map((part, index) =>
-            typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
-        )
-        .join("");
-    return `${key === "" ? "(config)" : key}: ${issue.message}`;
 }

@@ -25,7 +25,9 @@ export function listAgentKeys(socket: string): Promise<AgentKeys> {
                 return;
             }
             // OpenSSHAgent hands out parsed keys (ssh2 lib/agent.js); the type also allows entries.
-            const blobs = keys.map((key) => ("getPublicSSH" in key ? key.getPublicSSH() : undefined));
+            const blobs = keys.map((key) =>
+                "getPublicSSH" in key ? key.getPublicSSH() : undefined,
+            );
             if (blobs.some((blob) => blob === undefined)) {
                 reject(new Error("the agent listed a key ssh2 could not parse"));
                 return;
@@ -39,7 +41,11 @@ export function listAgentKeys(socket: string): Promise<AgentKeys> {
  * Connects offering only the ssh-ed25519 host key type (the type every client can pin), records
  * the key, asks for `none` authentication to learn the offered methods and disconnects.
  */
-export function probeHost(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<HostProbe> {
+export function probeHost(
+    host: string,
+    port: number,
+    timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<HostProbe> {
     return new Promise((resolve) => {
         const client = new Client();
         let blob: Buffer | undefined;
@@ -55,7 +61,9 @@ export function probeHost(host: string, port: number, timeoutMs = PROBE_TIMEOUT_
                 ? settle({ reachable: false, error: "the handshake ended before a host key" })
                 : settle({ reachable: true, hostKey: publicKeyFromBlob(blob), authMethods });
         client.on("error", (error: Error) => settle({ reachable: false, error: error.message }));
-        client.on("close", () => settle({ reachable: false, error: "the server closed the connection" }));
+        client.on("close", () =>
+            settle({ reachable: false, error: "the server closed the connection" }),
+        );
         client.on("ready", () => seen(["none"]));
         client.connect({
             host,
@@ -80,10 +88,15 @@ export function probeHost(host: string, port: number, timeoutMs = PROBE_TIMEOUT_
 }
 
 /** The secret-free facts of sshPrivateKey: its public half and whether it has a passphrase. */
-export function connectionKeyOf(privateKey?: string, passphrase?: string): ConnectionKey | undefined {
+export function connectionKeyOf(
+    privateKey?: string,
+    passphrase?: string,
+): ConnectionKey | undefined {
     if (privateKey === undefined) return undefined;
     const info = inspectPrivateKey(privateKey, passphrase);
-    return info.publicKey === undefined ? undefined : { publicKey: info.publicKey, encrypted: info.encrypted };
+    return info.publicKey === undefined
+        ? undefined
+        : { publicKey: info.publicKey, encrypted: info.encrypted };
 }
 
 export interface PreflightEnvironment {

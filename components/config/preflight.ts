@@ -31,7 +31,11 @@ export interface AgentKeys {
 
 /** One unauthenticated SSH handshake with the host, offering only the ed25519 host key type. */
 export type HostProbe =
-    | { readonly reachable: true; readonly hostKey: SshPublicKey; readonly authMethods: readonly string[] }
+    | {
+          readonly reachable: true;
+          readonly hostKey: SshPublicKey;
+          readonly authMethods: readonly string[];
+      }
     | { readonly reachable: false; readonly error: string };
 
 export interface PreflightFacts {
@@ -73,7 +77,10 @@ function isOperatorKey(config: StackConfig, key: SshPublicKey): boolean {
 }
 
 /** The keys the command provider offers, in its order: privateKey first, then every agent key. */
-function keySelection(facts: PreflightFacts): { problems: string[]; dockerIdentity?: DockerIdentity } {
+function keySelection(facts: PreflightFacts): {
+    problems: string[];
+    dockerIdentity?: DockerIdentity;
+} {
     const { config, connectionKey, agent } = facts;
     if (typeof agent === "string") {
         // The command provider dials SSH_AUTH_SOCK whenever it is set, before any key is tried.
@@ -87,11 +94,15 @@ function keySelection(facts: PreflightFacts): { problems: string[]; dockerIdenti
     }
     const agentKeys = agent?.keys ?? [];
     if (connectionKey !== undefined) {
-        if (!connectionKey.encrypted) return { problems: [], dockerIdentity: { kind: "private-key" } };
+        if (!connectionKey.encrypted)
+            return { problems: [], dockerIdentity: { kind: "private-key" } };
         // OpenSSH (the Docker provider's ssh) cannot ask for the passphrase: it takes the key from the agent.
         const loaded = agentKeys.some((key) => sameKey(key, connectionKey.publicKey));
         return loaded
-            ? { problems: [], dockerIdentity: { kind: "agent-key", publicKey: connectionKey.publicKey } }
+            ? {
+                  problems: [],
+                  dockerIdentity: { kind: "agent-key", publicKey: connectionKey.publicKey },
+              }
             : {
                   problems: [
                       `sshPrivateKey (${describeKey(connectionKey.publicKey)}) has a passphrase, so the ` +
@@ -105,7 +116,7 @@ function keySelection(facts: PreflightFacts): { problems: string[]; dockerIdenti
         return {
             problems: [
                 "no SSH key: neither sshPrivateKey nor ssh-agent (SSH_AUTH_SOCK is not set): " +
-                    "eval \"$(ssh-agent)\" && ssh-add ~/.ssh/id_ed25519, or pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519",
+                    'eval "$(ssh-agent)" && ssh-add ~/.ssh/id_ed25519, or pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519',
             ],
         };
     }
@@ -154,7 +165,10 @@ function runnerProblems(facts: PreflightFacts): string[] {
                 "from a self-hosted runner inside the allowed network",
         );
     }
-    const firewall = facts.config.timeweb?.createServer === true ? facts.config.timeweb.firewall.allowSshFrom : undefined;
+    const firewall =
+        facts.config.timeweb?.createServer === true
+            ? facts.config.timeweb.firewall.allowSshFrom
+            : undefined;
     if (firewall !== undefined && !firewall.some((source) => ANYWHERE.has(source))) {
         problems.push(
             `timeweb.firewall.allowSshFrom (${firewall.join(", ")}) does not include this ` +
@@ -209,7 +223,9 @@ export function preflight(facts: PreflightFacts): PreflightResult {
     const selection = keySelection(facts);
     return {
         problems: [...selection.problems, ...runnerProblems(facts), ...probeProblems(facts)],
-        ...(selection.dockerIdentity === undefined ? {} : { dockerIdentity: selection.dockerIdentity }),
+        ...(selection.dockerIdentity === undefined
+            ? {}
+            : { dockerIdentity: selection.dockerIdentity }),
     };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { utils } from "ssh2";
+import { utils, type ParsedKey } from "ssh2";
 
 /**
  * SSH keys as the hardened sshd sees them (templates/etc/ssh/sshd_config.d/00-hardening.conf):
@@ -134,7 +134,8 @@ const OPENSSH_MAGIC = Buffer.from("openssh-key-v1\0", "latin1");
  * cipher and its first public key, which the format stores unencrypted.
  */
 function openSshHeader(pem: string): { cipher: string; publicBlob: Buffer } | undefined {
-    const match = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(pem);
+    const match =
+        /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(pem);
     if (match === null) return undefined;
     const data = Buffer.from((match[1] as string).replace(/\s+/g, ""), "base64");
     if (!data.subarray(0, OPENSSH_MAGIC.length).equals(OPENSSH_MAGIC)) return undefined;
@@ -154,6 +155,12 @@ function openSshHeader(pem: string): { cipher: string; publicBlob: Buffer } | un
     } catch {
         return undefined;
     }
+}
+
+function isKeyList(
+    parsed: ParsedKey | Error | readonly ParsedKey[],
+): parsed is readonly ParsedKey[] {
+    return Array.isArray(parsed);
 }
 
 /** Type, public half and usability of sshPrivateKey with its (optional) passphrase. */
@@ -187,8 +194,9 @@ export function inspectPrivateKey(pem: string, passphrase?: string): PrivateKeyI
                 "refuses the key): pulumi config rm sshPrivateKeyPassword",
         };
     }
-    const parsed = utils.parseKey(pem, passphrase);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    // ssh2 returns an array for some inputs, though its types do not say so.
+    const parsed: ParsedKey | Error | readonly ParsedKey[] = utils.parseKey(pem, passphrase);
+    const key: ParsedKey | Error | undefined = isKeyList(parsed) ? parsed[0] : parsed;
     if (key === undefined || key instanceof Error) {
         return {
             ...(publicKey === undefined ? {} : { publicKey }),

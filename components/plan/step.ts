@@ -39,12 +39,20 @@ export function hashParts(...parts: readonly string[]): string {
 }
 
 /** Builds a step whose trigger covers its script and stdin plus any extra parts. */
-export function makeStep(fields: Omit<Step, "trigger">, ...extraTriggerParts: readonly string[]): Step {
+export function makeStep(
+    fields: Omit<Step, "trigger">,
+    ...extraTriggerParts: readonly string[]
+): Step {
     if (fields.secret) {
         throw new Error(`step ${fields.id} carries secrets: build it with makeSecretStep`);
     }
-    return { ...fields, trigger: hashParts(fields.script, fields.stdin ?? "", ...extraTriggerParts) };
+    return {
+        ...fields,
+        trigger: hashParts(fields.script, fields.stdin ?? "", ...extraTriggerParts),
+    };
 }
+
+const lastLine = (stdout: string) => stdout.trimEnd().split("\n").at(-1)?.trim() ?? "";
 
 /**
  * Builds a step whose stdin carries secrets. Its script runs inside run-secret-step.sh, which
@@ -71,7 +79,36 @@ export function makeSecretStep(
 
 /** Reads the outcome from a step's stdout; throws when the script broke the contract. */
 export function parseOutcome(stdout: string): StepOutcome {
-    const last = stdout.trimEnd().split("\n").at(-1)?.trim();
+    const last = lastLine(stdout);
     if (last === "CHANGED" || last === "UNCHANGED") return last;
-    throw new Error(`step output must end with CHANGED or UNCHANGED, got: ${JSON.stringify(last ?? "")}`);
+    throw new Error(`step output must end with CHANGED or UNCHANGED, got: ${JSON.stringify(last)}`);
+}
+
+/**
+ * The outcome of one run of `step`. The error names the step and what it is for; it quotes the
+ * offending line only for a step without secrets.
+ */
+export function stepOutcome(step: Step, stdout: string): StepOutcome {
+    const last = lastLine(stdout);
+    if (last === "CHANGED" || last === "UNCHANGED") return last;
+    const got = step.secret ? "" : `, got: ${JSON.stringify(last)}`;
+    throw new Error(
+        `step ${step.id} (${step.description}): its output must end with CHANGED or UNCHANGED${got}`,
+    );
+}
+
+/**
+ * The script as the Command runs it: the step's id and description as a comment right after the
+ * shebang. A failed command's error quotes the command it ran, so it names the step and what the
+ * step is for. Only `create` carries it: a step's trigger stays the hash of its plain script.
+ */
+export function describedScript(step: Step): string {
+    if (/[\r\n]/.test(step.description)) {
+        throw new Error(`step ${step.id}: its description must be one line`);
+    }
+    const comment = `# ${step.id}: ${step.description}`;
+    if (!step.script.startsWith("#!")) return `${comment}\n${step.script}`;
+    const newline = step.script.indexOf("\n");
+    const shebang = newline < 0 ? step.script : step.script.slice(0, newline);
+    return `${shebang}\n${comment}${newline < 0 ? "" : step.script.slice(newline)}`;
 }

@@ -171,6 +171,7 @@ export async function callApi<T>(
             throw new Error(
                 `Timeweb API ${method} ${path} got no answer (${reason}). ` +
                     "Check the network and run again.",
+                { cause },
             );
         }
         const text = await response.text();

@@ -84,7 +84,7 @@ export async function resolvePreset(
                 "Change timeweb.preset (or timeweb.location) in the stack config.",
         );
     }
-    const cheapest = [...matches].sort((a, b) => a.price - b.price || a.id - b.id)[0];
+    const cheapest = [...matches].sort((a, b) => a.price - b.price || a.id - b.id)[0]!;
     return {
         id: cheapest.id,
         price: cheapest.price,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { describeIssue } from "../config/field-docs";
 import { SERVER_TYPES } from "./catalog";
 
 const cidr = z
@@ -6,33 +7,42 @@ const cidr = z
     .regex(
         /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/,
         "must be a CIDR like 203.0.113.7/32 (or 0.0.0.0/0 for everyone)",
-    );
+    )
+    .meta({ example: "203.0.113.7/32" });
+
+const count = (description: string) =>
+    z.number().int().positive().meta({ description, example: 1 });
 
 const presetSchema = z
     .object({
-        id: z.number().int().positive().optional(),
-        descriptionShort: z.string().min(1).optional(),
-        cpu: z.number().int().positive().optional(),
-        ramMb: z.number().int().positive().optional(),
-        minDiskMb: z.number().int().positive().optional(),
+        id: count("the preset's id").optional(),
+        descriptionShort: z
+            .string()
+            .min(1)
+            .optional()
+            .meta({
+                description: "the preset's name, like `Cloud MSK 30`",
+                example: "'Cloud MSK 30'",
+            }),
+        cpu: count("vCPUs").optional(),
+        ramMb: count("RAM in MB").meta({ example: 2048 }).optional(),
+        minDiskMb: count("at least this much disk, in MB").meta({ example: 20480 }).optional(),
     })
     .strict();
 
 const configurationSchema = z
     .object({
-        cpu: z.number().int().positive(),
-        ramMb: z.number().int().positive(),
-        diskMb: z.number().int().positive(),
-        /** Tariff line of the configurator; each location offers several. */
+        cpu: count("vCPUs"),
+        ramMb: count("RAM in MB").meta({ example: 2048 }),
+        diskMb: count("disk in MB").meta({ example: 20480 }),
         type: z
-            .enum(SERVER_TYPES, {
-                error:
-                    `must be one of ${SERVER_TYPES.join(", ")}: ` +
-                    "pulumi config set --path timeweb.configuration.type standard",
-            })
-            .default("standard"),
-        /** GPUs; only the gpu line has any. Default 0 (the gpu line: its minimum). */
-        gpu: z.number().int().nonnegative().optional(),
+            .enum(SERVER_TYPES, { error: `must be one of ${SERVER_TYPES.join(", ")}` })
+            .default("standard")
+            .meta({ description: "the configurator's tariff line; each location offers several" }),
+        gpu: z.number().int().nonnegative().optional().meta({
+            description: "GPUs; only the gpu line has any (unset: 0, or the gpu line's minimum)",
+            example: 1,
+        }),
     })
     .strict();
 
@@ -42,50 +52,77 @@ const configurationSchema = z
  */
 export const timewebConfigSchema = z
     .object({
-        /** Create the VPS through the API; when false the program uses `host` as before. */
-        createServer: z.boolean().default(false),
-        /** Server name in the panel; unique per account. */
-        name: z.string().min(1).max(255).default("telegram-ecosystem"),
-        /** Preset catalogue location; ru-3 is Moscow. */
-        location: z.string().min(1).default("ru-3"),
-        /** Availability zone inside the location; msk-1 for Moscow. */
-        availabilityZone: z.string().min(1).default("msk-1"),
-        /** Cheapest preset matching these filters, unless `configuration` is set. */
-        preset: presetSchema.default({ cpu: 1, ramMb: 2048 }),
-        /** Exact resources through the configurator instead of a preset. */
-        configuration: configurationSchema.optional(),
+        createServer: z
+            .boolean()
+            .default(false)
+            .meta({ description: "create the VPS through the API; when false, `host` is used" }),
+        name: z
+            .string()
+            .min(1)
+            .max(255)
+            .default("telegram-ecosystem")
+            .meta({ description: "server name in the panel; unique per account" }),
+        location: z
+            .string()
+            .min(1)
+            .default("ru-3")
+            .meta({ description: "preset catalogue location; `ru-3` is Moscow" }),
+        availabilityZone: z
+            .string()
+            .min(1)
+            .default("msk-1")
+            .meta({ description: "availability zone in the location; `msk-1` for Moscow" }),
+        preset: presetSchema.default({ cpu: 1, ramMb: 2048 }).meta({
+            description:
+                "the cheapest preset matching these filters, unless `configuration` is set",
+        }),
+        configuration: configurationSchema
+            .optional()
+            .meta({ description: "exact resources through the configurator instead of a preset" }),
         os: z
-            .object({ name: z.string().min(1), version: z.string().min(1) })
+            .object({
+                name: z.string().min(1).meta({ description: "OS name", example: "ubuntu" }),
+                version: z.string().min(1).meta({ description: "OS version", example: "24.04" }),
+            })
             .strict()
-            .default({ name: "ubuntu", version: "24.04" }),
-        /** The operator's public key line (contents of ~/.ssh/id_ed25519.pub). */
+            .default({ name: "ubuntu", version: "24.04" })
+            .meta({ description: "the server's operating system" }),
         sshPublicKey: z
             .string()
             .regex(
                 /^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/,
-                "must be one OpenSSH public key line: " +
-                    'pulumi config set --path timeweb.sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"',
+                "must be one OpenSSH public key line",
             )
-            .optional(),
-        /** Name prefix of the SSH key in the panel; a short hash of the key is appended. */
-        sshKeyName: z.string().min(1).default("telegram-ecosystem-deploy"),
+            .optional()
+            .meta({
+                description: "the public key the server is created with; unset: `operatorKeys[0]`",
+                example: '"$(cat ~/.ssh/id_ed25519.pub)"',
+            }),
+        sshKeyName: z.string().min(1).default("telegram-ecosystem-deploy").meta({
+            description: "name of the SSH key in the panel; a short hash of the key is appended",
+        }),
         firewall: z
             .object({
                 allowSshFrom: z
                     .array(cidr)
-                    .min(
-                        1,
-                        "needs at least one CIDR: " +
-                            "pulumi config set --path 'timeweb.firewall.allowSshFrom[0]' 0.0.0.0/0",
-                    )
-                    .default(["0.0.0.0/0"]),
+                    .min(1, "needs at least one CIDR")
+                    .default(["0.0.0.0/0"])
+                    .meta({ description: "CIDRs the Timeweb firewall lets reach SSH" }),
             })
             .strict()
-            .default({ allowSshFrom: ["0.0.0.0/0"] }),
-        /** Protect the server from `pulumi destroy` and replacement. */
-        protect: z.boolean().default(true),
-        /** How long to wait for the first boot before pinning the host key, in minutes. */
-        bootTimeoutMinutes: z.number().int().positive().default(15),
+            .prefault({}),
+        protect: z
+            .boolean()
+            .default(true)
+            .meta({ description: "protect the server from `pulumi destroy` and replacement" }),
+        bootTimeoutMinutes: z
+            .number()
+            .int()
+            .positive()
+            .default(15)
+            .meta({
+                description: "minutes to wait for the first boot before pinning the host key",
+            }),
     })
     .strict()
     .superRefine((value, ctx) => {
@@ -93,9 +130,7 @@ export const timewebConfigSchema = z
             ctx.addIssue({
                 code: "custom",
                 path: ["sshPublicKey"],
-                message:
-                    "is required when timeweb.createServer is true: " +
-                    'pulumi config set --path timeweb.sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"',
+                message: "is required when timeweb.createServer is true",
             });
         }
     });
@@ -104,11 +139,9 @@ export type TimewebConfig = z.infer<typeof timewebConfigSchema>;
 
 /** Parses the raw block (undefined when absent) and reports every problem with its key. */
 export function parseTimewebConfig(raw: unknown): TimewebConfig {
-    const result = timewebConfigSchema.safeParse(raw ?? {});
-    if (result.success) return result.data;
-    const lines = result.error.issues.map((issue) => {
-        const key = ["timeweb", ...issue.path.map(String)].join(".");
-        return `- ${key}: ${issue.message}`;
-    });
+    const schema = z.object({ timeweb: timewebConfigSchema });
+    const result = schema.safeParse({ timeweb: raw ?? {} });
+    if (result.success) return result.data.timeweb;
+    const lines = result.error.issues.map((issue) => `- ${describeIssue(schema, issue)}`);
     throw new Error(`Invalid stack config:\n${lines.join("\n")}`);
 }

@@ -43,6 +43,7 @@ export async function linkGroup(
                         `Timeweb answered 409 ${attempt} times. The server is not behind that ` +
                         "firewall yet and Pulumi's state says so; run `pulumi up` again to link " +
                         `it. Last answer: ${error.message}`,
+                    { cause: error },
                 );
             }
             await sleep(backoffDelay(ctx.retry, attempt, ctx.random ?? Math.random));

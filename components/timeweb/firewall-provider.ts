@@ -114,7 +114,7 @@ export function firewallGroupProvider(options: ProviderOptions): pulumi.dynamic.
     }
 
     return {
-        async check(_olds: FirewallGroupInputs, news: FirewallGroupInputs) {
+        check(_olds: FirewallGroupInputs, news: FirewallGroupInputs) {
             const failures: pulumi.dynamic.CheckFailure[] = [];
             const keys = (news.rules ?? []).map(ruleKey);
             if (new Set(keys).size !== keys.length) {
@@ -126,11 +126,11 @@ export function firewallGroupProvider(options: ProviderOptions): pulumi.dynamic.
             for (const problem of (news.rules ?? []).map(protocolMismatch)) {
                 if (problem !== undefined) failures.push({ property: "rules", reason: problem });
             }
-            return { inputs: news, failures };
+            return Promise.resolve({ inputs: news, failures });
         },
 
-        async diff(_id: string, olds: FirewallGroupOutputs, news: FirewallGroupInputs) {
-            return diffFirewallGroup(olds, news);
+        diff(_id: string, olds: FirewallGroupOutputs, news: FirewallGroupInputs) {
+            return Promise.resolve(diffFirewallGroup(olds, news));
         },
 
         async create(inputs: FirewallGroupInputs) {
@@ -175,7 +175,7 @@ export function firewallGroupProvider(options: ProviderOptions): pulumi.dynamic.
                     ...(rule.description ? { description: rule.description } : {}),
                 }));
                 const ruleIds = Object.fromEntries(
-                    rules.map((rule, index) => [ruleKey(rule), listed.rules[index].id]),
+                    rules.map((rule, index) => [ruleKey(rule), listed.rules[index]!.id]),
                 );
                 const outs: FirewallGroupOutputs = {
                     ...props,

@@ -54,6 +54,7 @@ export async function releaseFloatingIp(ctx: ApiContext, ipId: string, serverId:
             `Floating IP ${ipId} of server ${serverId} was not released and is still billed: ` +
                 `${reason} Run the command again to retry, or delete the IP in the panel ` +
                 "(floating IPs).",
+            { cause: error },
         );
     }
 }

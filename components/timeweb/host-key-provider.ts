@@ -110,10 +110,24 @@ export function notPinnable(observation: HostObservation, readyBanner: string): 
     return undefined;
 }
 
-/** Host and server changes pin a new key; everything else keeps the pinned one. */
+/**
+ * How a dynamic provider sees an input that is not known yet (a preview): @pulumi/pulumi's
+ * runtime/rpc `unknownValue`.
+ */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * Host and server changes pin a new key; everything else keeps the pinned one. In the preview of
+ * any in-place server update (a token rotation, a rename) the engine knows none of the server's
+ * outputs, so `host` arrives unknown; with the same server id it is the same address (the
+ * server's floating IP), so that is no change: otherwise every such preview would announce a
+ * new host key that the update itself then keeps.
+ */
 export function diffHostKey(olds: HostKeyOutputs, news: HostKeyInputs): pulumi.dynamic.DiffResult {
+    const sameServer = news.serverId !== UNKNOWN && olds.serverId === news.serverId;
     const replaces = (["host", "port", "serverId"] as const).filter(
-        (key) => olds[key] !== news[key],
+        (key) =>
+            olds[key] !== news[key] && !(key === "host" && news.host === UNKNOWN && sameServer),
     );
     const changes =
         replaces.length > 0 ||
@@ -140,13 +154,13 @@ export function hostKeyProvider(options: HostKeyProviderOptions): pulumi.dynamic
         options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const probeTimeout = options.probeTimeoutMs ?? 15_000;
     return {
-        async diff(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
-            return diffHostKey(olds, news);
+        diff(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
+            return Promise.resolve(diffHostKey(olds, news));
         },
 
         async create(inputs: HostKeyInputs) {
             const deadline = Date.now() + inputs.timeoutMs;
-            let last = "no answer yet";
+            let last: string;
             for (;;) {
                 try {
                     const seen = await probeHost(inputs.host, inputs.port, probeTimeout);
@@ -195,14 +209,14 @@ export function hostKeyProvider(options: HostKeyProviderOptions): pulumi.dynamic
             return { id, props: { ...props, authMethods: seen.authMethods } };
         },
 
-        async update(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
+        update(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
             const outs: HostKeyOutputs = {
                 ...news,
                 hostKey: olds.hostKey,
                 fingerprint: olds.fingerprint,
                 authMethods: olds.authMethods,
             };
-            return { outs };
+            return Promise.resolve({ outs });
         },
     };
 }

@@ -54,6 +54,15 @@ export function initFailed(id: string, properties: object, reason: string): Erro
     return error;
 }
 
+/**
+ * The object without its `undefined` entries. A dynamic provider's outputs cross gRPC as a
+ * protobuf Struct, which has no `undefined`: one such entry fails the whole create or update
+ * ("Unexpected struct type." from Struct.fromJavaScript in @pulumi/pulumi's cmd/dynamic-provider).
+ */
+export function withoutUndefined<T extends object>(value: T): T {
+    return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}
+
 /** Sorted copy of unique numbers/strings, so list order never shows up as a diff. */
 export function sortedUnique<T extends string | number>(values: readonly T[] | undefined): T[] {
     return [...new Set(values ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

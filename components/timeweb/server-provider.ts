@@ -8,6 +8,7 @@ import {
     sameList,
     sleeper,
     sortedUnique,
+    withoutUndefined,
 } from "./provider-options";
 import { linkedGroups, linkMissing, unlinkGroup } from "./firewall-links";
 import { floatingIpOf, orderFloatingIp, releaseFloatingIp } from "./floating-ips";
@@ -244,7 +245,7 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
     }
 
     return {
-        async check(_olds: ServerInputs, news: ServerInputs) {
+        check(_olds: ServerInputs, news: ServerInputs) {
             const failures: pulumi.dynamic.CheckFailure[] = [];
             if ((news.preset === undefined) === (news.configuration === undefined)) {
                 failures.push({
@@ -265,11 +266,11 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                     reason: "cloud-init user data must start with #cloud-config",
                 });
             }
-            return { inputs: news, failures };
+            return Promise.resolve({ inputs: news, failures });
         },
 
-        async diff(_id: string, olds: ServerOutputs, news: ServerInputs) {
-            return diffServer(olds, news);
+        diff(_id: string, olds: ServerOutputs, news: ServerInputs) {
+            return Promise.resolve(diffServer(olds, news));
         },
 
         async create(inputs: ServerInputs) {
@@ -370,7 +371,7 @@ export function serverProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 firewallGroupIds: linked,
                 ...(floatingIpId === undefined ? {} : { floatingIpId }),
             };
-            return { outs };
+            return { outs: withoutUndefined(outs) };
         },
 
         /**

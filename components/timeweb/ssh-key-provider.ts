@@ -40,7 +40,7 @@ export function diffSshKey(olds: SshKeyOutputs, news: SshKeyInputs): pulumi.dyna
 
 export function sshKeyProvider(options: ProviderOptions): pulumi.dynamic.ResourceProvider {
     return {
-        async check(_olds: SshKeyInputs, news: SshKeyInputs) {
+        check(_olds: SshKeyInputs, news: SshKeyInputs) {
             const failures: pulumi.dynamic.CheckFailure[] = [];
             if (
                 !/^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa) [A-Za-z0-9+/=]+/.test(
@@ -55,11 +55,11 @@ export function sshKeyProvider(options: ProviderOptions): pulumi.dynamic.Resourc
                 });
             }
             if (!news.name) failures.push({ property: "name", reason: "the SSH key needs a name" });
-            return { inputs: news, failures };
+            return Promise.resolve({ inputs: news, failures });
         },
 
-        async diff(_id: string, olds: SshKeyOutputs, news: SshKeyInputs) {
-            return diffSshKey(olds, news);
+        diff(_id: string, olds: SshKeyOutputs, news: SshKeyInputs) {
+            return Promise.resolve(diffSshKey(olds, news));
         },
 
         async create(inputs: SshKeyInputs) {

@@ -110,8 +110,11 @@ describe("loadStack with timeweb.createServer", () => {
         pulumi.runtime.setAllConfig(all, [`${PROJECT}:botApi`, `${PROJECT}:bots`, "timeweb:token"]);
         await pulumi.runtime.setMocks(
             {
-                newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-                call: (args) => args.inputs,
+                newResource: (args) => ({
+                    id: `${args.name}-id`,
+                    state: args.inputs as Record<string, unknown>,
+                }),
+                call: (args) => args.inputs as Record<string, unknown>,
             },
             PROJECT,
             "test",

@@ -139,7 +139,7 @@ async function main(): Promise<HarnessReport> {
                 const id = args.type.endsWith("timeweb:Server") ? "1042" : `${args.name}-id`;
                 return { id, state: mockState(args.type, args.inputs as Record<string, unknown>) };
             },
-            call: (args) => args.inputs,
+            call: (args) => args.inputs as Record<string, unknown>,
         },
         PROJECT,
         "test",
@@ -147,7 +147,7 @@ async function main(): Promise<HarnessReport> {
     );
     let program: Record<string, unknown>;
     try {
-        program = (await import("../../index")) as Record<string, unknown>;
+        program = await import("../../index");
     } catch (error) {
         await settle();
         return { error: String((error as Error).message ?? error), resources: seen, outputs: {} };

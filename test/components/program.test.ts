@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { NO_OP_UPDATE } from "../../components/step-commands";
 import {
     installMocks,
     isSecretWrapper,
@@ -132,7 +133,7 @@ describe("the program under mocks", () => {
             >;
             expect(plain.hostKey, command.name).toBe(HOST_KEY);
             expect(plain.dialErrorLimit, command.name).toBeGreaterThan(0);
-            expect(command.inputs.update, command.name).toBe("true");
+            expect(command.inputs.update, command.name).toBe(NO_OP_UPDATE);
             expect(command.inputs.addPreviousOutputInEnv, command.name).toBe(false);
             expect(command.inputs.delete, command.name).toBeUndefined();
             // Stack triggers derive from secret runtime values, so they stay secret in state.
@@ -201,7 +202,7 @@ describe("the program under mocks", () => {
         expect((byName(`${BOT}-image`).inputs.build as Record<string, unknown>).context).toBe("bot");
     });
 
-    it("exports host, ssh command, stack dir, services, image ids and next steps, none secret", async () => {
+    it("exports host, ssh command, stack dir, services, image ids, step outcomes and next steps, none secret", async () => {
         const exported: Record<string, unknown> = {};
         for (const key of [
             "host",
@@ -209,6 +210,9 @@ describe("the program under mocks", () => {
             "stackDir",
             "services",
             "botImageIds",
+            "bootstrapSteps",
+            "dockerEngineSteps",
+            "composeStackSteps",
             "nextSteps",
         ]) {
             const value = program[key];
@@ -222,6 +226,8 @@ describe("the program under mocks", () => {
         expect(exported.sshCommand).toBe("ssh -p 22 root@203.0.113.10");
         expect(exported.services).toEqual(["postgres", "telegram-bot-api", BOT]);
         expect(exported.botImageIds).toEqual({ [BOT]: `sha256:${"ab".repeat(32)}` });
+        expect(exported.bootstrapSteps).toContainEqual({ step: "sshd-hardening", outcome: "UNCHANGED" });
+        expect(exported.composeStackSteps).toContainEqual({ step: "stack-up", outcome: "UNCHANGED" });
         const text = JSON.stringify(exported);
         for (const secret of SECRETS) expect(text).not.toContain(secret);
     });

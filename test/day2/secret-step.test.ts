@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planProvisioning } from "../../components/plan/plan";
-import { makeSecretStep, type Step } from "../../components/plan/step";
+import { describedScript, makeSecretStep, type Step } from "../../components/plan/step";
 import { commandProviderClient, runCommand, type CommandConnection } from "../helpers/command-provider-client";
 import { BOT, runtimeFor, stackConfig } from "../helpers/stack-fixtures";
 import { startSshd, type PrivateSshd } from "./helpers/private-sshd";
@@ -67,7 +67,7 @@ describe("a secret step that fails", () => {
         expect((statSync(logDir).mode & 0o777).toString(8)).toBe("700");
     });
 
-    it("a real env-file step of the plan, broken on purpose, fails without its token in the error", async () => {
+    it("a real env-file step of the plan, broken on purpose, fails naming the step, without its token", async () => {
         const stackDir = join(scratch, "stack");
         const config = stackConfig({ stackDir });
         const step = planProvisioning(config, runtimeFor(config)).find((s) => s.id === `stack-env-${BOT}`) as Step;
@@ -76,8 +76,10 @@ describe("a secret step that fails", () => {
         // env/ is a file, so the step cannot write env/<bot>.env.
         mkdirSync(stackDir, { recursive: true });
         writeFileSync(join(stackDir, "env"), "not a directory\n");
-        const result = await runCommand(connection, step.script, step.stdin);
+        // Run as its Command runs it (`create`), whose error text names the step and its purpose.
+        const result = await runCommand(connection, describedScript(step), step.stdin);
         expect(result.code).toBe(1);
+        expect(result.stderr).toContain(`# stack-env-${BOT}: ${step.description}`);
         expect(result.stderr).toMatch(new RegExp(`ERROR: step stack-env-${BOT} failed \\(exit \\d+\\)`));
         expect(result.stderr).not.toContain(token);
         expect(result.stderr).not.toContain(token.split(":")[1]);

@@ -132,7 +132,7 @@ describe("operations on the test VPS", () => {
         const [address] = inspected.trim().split(" ");
         expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
         const url = `http://${address}:8081/bot123456:e2e/getMe`;
-        const answer = JSON.parse(await run(`curl -sS --max-time 10 ${url}`));
+        const answer: unknown = JSON.parse(await run(`curl -sS --max-time 10 ${url}`));
         expect(answer).toMatchObject({ ok: true, result: { id: 123456, is_bot: true } });
     });
 

@@ -223,6 +223,7 @@ describe("5. Lynis", () => {
         const suggestions = report.stdout.split("\n").filter((line) => /^\s+[*!] /.test(line));
         console.log(`[vps] Lynis hardening index: ${index}\n${suggestions.join("\n")}`);
         // Lynis pads its columns with cursor moves (ESC [ n C), --no-colors or not.
+        // eslint-disable-next-line no-control-regex -- the ESC byte is what is matched
         const plain = report.stdout.replace(/\u001b\[\d*C/g, " ");
         expect(plain).toMatch(/- Cron job for debsums\s+\[ FOUND \]/);
         expect(index).toBeGreaterThanOrEqual(lynisTarget);

@@ -43,23 +43,32 @@ export function withoutSecrets(value: unknown): unknown {
 /** Fake outputs of the provider resources the program uses; in a first preview they are unknown. */
 function mockState(
     args: pulumi.runtime.MockResourceArgs,
-    generatedPassword: string,
-    preview: boolean,
+    options: MockOptions,
 ): Record<string, unknown> {
-    if (preview) return args.inputs;
+    const inputs = args.inputs as Record<string, unknown>;
+    if (options.preview === true) return inputs;
     switch (args.type) {
         case "random:index/randomPassword:RandomPassword":
             // The engine would mark it secret; the mock must do so itself (pulumi-notes §9).
             return {
-                ...args.inputs,
-                result: { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: generatedPassword },
+                ...inputs,
+                result: { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: options.generatedPassword },
             };
         case "docker:index/image:Image":
-            return { ...args.inputs, repoDigest: `sha256:${"ab".repeat(32)}` };
-        case "command:remote:Command":
-            return { ...args.inputs, stdout: "UNCHANGED", stderr: "" };
+            return { ...inputs, repoDigest: `sha256:${"ab".repeat(32)}` };
+        case "command:remote:Command": {
+            const stdout = options.commandStdout?.(args.name) ?? "UNCHANGED";
+            // The engine applies additionalSecretOutputs, which the mock never sees; the secret
+            // steps are the ones run with logging off (step-commands.ts), so mark theirs here.
+            const secret = inputs.logging === "none";
+            return {
+                ...inputs,
+                stdout: secret ? { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: stdout } : stdout,
+                stderr: "",
+            };
+        }
         default:
-            return args.inputs;
+            return inputs;
     }
 }
 
@@ -67,12 +76,16 @@ function mockState(
  * Sets the stack config (plain object with the stack's keys; listed keys are secret) and the
  * mocks. Returns the list that every registered resource is appended to.
  */
-export async function installMocks(options: {
+export interface MockOptions {
     config: Record<string, unknown>;
     secretKeys: readonly string[];
     generatedPassword: string;
     preview?: boolean;
-}): Promise<RecordedResource[]> {
+    /** A command's stdout by resource name (default: "UNCHANGED"). */
+    commandStdout?: (name: string) => string;
+}
+
+export async function installMocks(options: MockOptions): Promise<RecordedResource[]> {
     const recorded: RecordedResource[] = [];
     const config = Object.fromEntries(
         Object.entries(options.config).map(([key, value]) => [
@@ -95,10 +108,10 @@ export async function installMocks(options: {
                 });
                 return {
                     id: `${args.name}-id`,
-                    state: mockState(args, options.generatedPassword, options.preview ?? false),
+                    state: mockState(args, options),
                 };
             },
-            call: (args) => args.inputs,
+            call: (args) => args.inputs as Record<string, unknown>,
         },
         PROJECT,
         "test",
@@ -122,17 +135,19 @@ export async function settle(): Promise<void> {
  * host: the real checks (components/config/preflight.ts) over an agent that holds the operator
  * keys in config order, on a laptop, without the host handshake.
  */
-export async function cleanPreflight(
+export function cleanPreflight(
     config: StackConfig,
     target: { host: string; hostKey?: string },
     connectionKey?: ConnectionKey,
 ): Promise<PreflightResult> {
-    return preflight({
-        config,
-        host: target.host,
-        ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
-        ...(connectionKey === undefined ? {} : { connectionKey }),
-        agent: { socket: "mock-agent", keys: config.operatorKeys.map(parsePublicKeyLine) },
-        githubHostedRunner: false,
-    });
+    return Promise.resolve(
+        preflight({
+            config,
+            host: target.host,
+            ...(target.hostKey === undefined ? {} : { hostKey: target.hostKey }),
+            ...(connectionKey === undefined ? {} : { connectionKey }),
+            agent: { socket: "mock-agent", keys: config.operatorKeys.map(parsePublicKeyLine) },
+            githubHostedRunner: false,
+        }),
+    );
 }

@@ -19,7 +19,9 @@ describe("production-check.sh, services item, with a fake Compose v2 docker", ()
 
     it("passes when every service runs healthy", async () => {
         const result = await check();
-        expect(servicesLine(result.stdout), result.stderr).toMatch(/^PASS +services +3 services running/);
+        expect(servicesLine(result.stdout), result.stderr).toMatch(
+            /^PASS +services +3 services running/,
+        );
     });
 
     it("reports a stopped container as exited, not missing (v2's `ps -q` lists running ones only)", async () => {

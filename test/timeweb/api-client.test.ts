@@ -17,8 +17,9 @@ function context(overrides: Partial<ApiContext> = {}): ApiContext {
         token: fake.token,
         retry: { maxAttempts: 4, baseDelayMs: 1_000, maxDelayMs: 20_000 },
         requestTimeoutMs: 5_000,
-        sleep: async (ms) => {
+        sleep: (ms) => {
             waits.push(ms);
+            return Promise.resolve();
         },
         random: () => 0.5,
         ...overrides,
@@ -49,7 +50,7 @@ describe("callApi", () => {
     it("sends the bearer token and unwraps the JSON body", async () => {
         const answer = await callApi<{ servers_os: unknown[] }>(context(), "GET", "/os/servers");
         expect(answer.servers_os.length).toBeGreaterThan(0);
-        expect(fake.requests[0].authorization).toBe(`Bearer ${fake.token}`);
+        expect(fake.requests[0]!.authorization).toBe(`Bearer ${fake.token}`);
         expect(waits).toEqual([]);
     });
 

@@ -10,7 +10,7 @@ interface CloudConfig {
     ssh_pwauth: boolean;
     disable_root: boolean;
     write_files: { path: string; content: string }[];
-    runcmd: string[][];
+    runcmd: [string, string, string][];
 }
 
 const dir = mkdtempSync(join(tmpdir(), "timeweb-cloud-init-"));
@@ -73,7 +73,7 @@ describe("first-boot cloud-init", () => {
 
     it("quotes a banner with shell metacharacters safely and rejects multi-line ones", () => {
         const tricky = "it's $(reboot) `done`";
-        const command = (parse(renderCloudInit(tricky)) as CloudConfig).runcmd[0][2];
+        const command = (parse(renderCloudInit(tricky)) as CloudConfig).runcmd[0]![2];
         execFileSync("sh", ["-c", command.split("/etc/ssh/").join(`${dir}/`)]);
         expect(readFileSync(join(dir, "first-boot-banner"), "utf8")).toBe(`${tricky}\n`);
         expect(() => renderCloudInit("two\nlines")).toThrow(/single line/);

@@ -60,10 +60,10 @@ describe("timeweb config block", () => {
         expect(attempt).toThrow(/- timeweb\.sshPublicKey: is required when timeweb\.createServer/);
         expect(attempt).toThrow(/config set --path timeweb\.sshPublicKey .*id_ed25519\.pub/);
         expect(attempt).toThrow(
-            /- timeweb\.firewall\.allowSshFrom\.0: must be a CIDR like 203\.0\.113/,
+            /- timeweb\.firewall\.allowSshFrom\[0\]: must be a CIDR like 203\.0\.113/,
         );
         expect(attempt).toThrow(/timeweb\.preset\.cpu/);
-        expect(attempt).toThrow(/sizes/);
+        expect(attempt).toThrow(/unknown key\(s\) sizes: .*pulumi config rm --path timeweb\.sizes/);
     });
 
     it("rejects something that is not a public key", () => {

@@ -91,10 +91,13 @@ export interface FakeOptions {
     readonly configuratorsWithoutPresetType?: boolean;
 }
 
-type Route = (parts: string[], query: URLSearchParams, body: any) => CannedResponse;
+/** A request path's segments; a route reads only the ones its own pattern has. */
+type Segments = readonly [string, string, string, string, string];
+type Route = (parts: Segments, query: URLSearchParams, body: any) => CannedResponse;
 
 export class FakeTimewebApi {
-    readonly token = `fake-jwt-${randomUUID()}`;
+    /** The account's one valid API token; rotateToken() revokes it and issues another. */
+    token = `fake-jwt-${randomUUID()}`;
     readonly requests: RecordedRequest[] = [];
     readonly servers = new Map<number, FakeServer>();
     readonly floatingIps = new Map<string, FloatingIp>();
@@ -130,8 +133,9 @@ export class FakeTimewebApi {
         });
     }
 
-    async start(): Promise<this> {
-        await new Promise<void>((resolve) => this.http.listen(0, "127.0.0.1", resolve));
+    /** Listens on 127.0.0.1, on `port` or one the OS picks. */
+    async start(port = 0): Promise<this> {
+        await new Promise<void>((resolve) => this.http.listen(port, "127.0.0.1", resolve));
         this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
         return this;
     }
@@ -139,6 +143,12 @@ export class FakeTimewebApi {
     async close(): Promise<void> {
         this.http.closeAllConnections();
         await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    }
+
+    /** A new token replaces the old one, which the API refuses from now on. */
+    rotateToken(): string {
+        this.token = `fake-jwt-${randomUUID()}`;
+        return this.token;
     }
 
     /** The next matching requests get these answers, in order, before normal handling resumes. */
@@ -186,7 +196,7 @@ export class FakeTimewebApi {
         };
         const index = this.canned.findIndex((c) => c.method === method && c.path.test(path));
         if (index >= 0) {
-            const [{ response }] = this.canned.splice(index, 1);
+            const { response } = this.canned.splice(index, 1)[0]!;
             send(response.status, response.body, response.headers);
             return;
         }
@@ -275,7 +285,7 @@ export class FakeTimewebApi {
         };
         const route = routes[`${method} ${endpointShape(path)}`];
         if (route === undefined) return this.error(404, "not_found", `No route ${method} ${path}`);
-        return route(parts, query, body);
+        return route(parts as unknown as Segments, query, body);
     }
 
     private configurators() {
@@ -756,9 +766,9 @@ function configurationProblems(
     const req = configurator.requirements as Record<string, number | null>;
     const problems: string[] = [];
     const check = (name: string, key: string, value: unknown) => {
-        const min = req[`${key}_min`];
-        const max = req[`${key}_max`];
-        const step = req[`${key}_step`];
+        const min = req[`${key}_min`] ?? null;
+        const max = req[`${key}_max`] ?? null;
+        const step = req[`${key}_step`] ?? null;
         if (min === null || max === null || step === null) return;
         if (typeof value !== "number" || value < min || value > max || value % step !== 0)
             problems.push(`${name} must be from ${min} to ${max} in steps of ${step}`);

@@ -109,7 +109,7 @@ describe("firewall group provider against the fake API", () => {
         expect([...group.rules.values()].map((rule) => ruleKey(rule as never)).sort()).toEqual(
             wider.rules.map(ruleKey).sort(),
         );
-        expect(Object.keys(updated.outs.ruleIds)).toHaveLength(8);
+        expect(Object.keys((updated.outs as FirewallGroupOutputs).ruleIds)).toHaveLength(8);
 
         await provider.delete!(created.id, updated.outs);
         expect(fake.groups.has(created.id)).toBe(false);

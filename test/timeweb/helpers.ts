@@ -13,9 +13,10 @@ export function fakeOptions(fake: FakeTimewebApi, waits: number[] = []): Provide
         requestTimeoutMs: 5_000,
         pollIntervalMs: 5_000,
         createTimeoutMs: 60_000,
-        sleep: async (ms) => {
+        sleep: (ms) => {
             waits.push(ms);
             clock += ms;
+            return Promise.resolve();
         },
         random: () => 0,
         now: () => clock,

@@ -61,8 +61,9 @@ describe("trust-on-first-connect host key pinning (real sshd)", () => {
         });
         const created = await provider.create(inputs({ timeoutMs: 60_000 }));
         expect(waits).toEqual([1_000]);
-        expect(created.outs.hostKey).toBe(sshd.publicKey("host-c"));
-        expect(created.outs.hostKey).not.toBe(sshd.publicKey("host-b"));
+        const outs = created.outs as HostKeyOutputs;
+        expect(outs.hostKey).toBe(sshd.publicKey("host-c"));
+        expect(outs.hostKey).not.toBe(sshd.publicKey("host-b"));
     });
 
     it("refuses to pin a host that offers password login", async () => {
@@ -95,7 +96,7 @@ describe("trust-on-first-connect host key pinning (real sshd)", () => {
         const pinned = created.outs as HostKeyOutputs;
 
         const same = await provider.read!(created.id, pinned);
-        expect(same.props.hostKey).toBe(pinned.hostKey);
+        expect((same.props as HostKeyOutputs).hostKey).toBe(pinned.hostKey);
 
         await sshd.start({
             hostKey: "host-impostor",
@@ -109,7 +110,7 @@ describe("trust-on-first-connect host key pinning (real sshd)", () => {
 
         await sshd.stop();
         const unreachable = await provider.read!(created.id, pinned);
-        expect(unreachable.props.hostKey).toBe(pinned.hostKey);
+        expect((unreachable.props as HostKeyOutputs).hostKey).toBe(pinned.hostKey);
     });
 
     it("re-pins only for a new host or server", () => {
@@ -131,6 +132,26 @@ describe("trust-on-first-connect host key pinning (real sshd)", () => {
         expect(diffHostKey(olds, inputs({ port: 22, timeoutMs: 5 }))).toEqual({
             changes: true,
             replaces: [],
+        });
+    });
+
+    it("keeps the pin in the preview of an in-place server update (host unknown, same server)", () => {
+        // What the dynamic provider receives for an input the engine does not know yet.
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const olds: HostKeyOutputs = {
+            ...inputs({ port: 22 }),
+            hostKey: "ssh-ed25519 AAAA",
+            fingerprint: "SHA256:x",
+            authMethods: ["publickey"],
+        };
+        expect(diffHostKey(olds, inputs({ port: 22, host: unknown }))).toEqual({
+            changes: false,
+            replaces: [],
+        });
+        // A replaced server: its id is unknown too, and a new key will be pinned.
+        expect(diffHostKey(olds, inputs({ port: 22, host: unknown, serverId: unknown }))).toEqual({
+            changes: true,
+            replaces: ["host", "serverId"],
         });
     });
 });

@@ -12,11 +12,20 @@ export interface SshdSettings {
     readonly passwordAuthentication: boolean;
 }
 
-/** A throwaway sshd on 127.0.0.1 with its own config and host keys; stop() kills it by PID. */
+/**
+ * A throwaway sshd with its own config and host keys; stop() kills it by PID. By default on
+ * 127.0.0.1 and a free port; inside a network namespace of its own a test may give both.
+ */
 export class PrivateSshd {
     readonly dir = mkdtempSync(join(tmpdir(), "timeweb-sshd-"));
-    port = 0;
+    port: number;
+    private readonly listenAddress: string;
     private child: ChildProcess | undefined;
+
+    constructor(where: { port?: number; listenAddress?: string } = {}) {
+        this.port = where.port ?? 0;
+        this.listenAddress = where.listenAddress ?? "127.0.0.1";
+    }
 
     /** `ssh-ed25519 AAAA...` of a host key file, generating it if needed. */
     publicKey(name: string): string {
@@ -34,7 +43,7 @@ export class PrivateSshd {
             "ssh-keygen",
             ["-l", "-E", "sha256", "-f", join(this.dir, `${name}.pub`)],
             { encoding: "utf8" },
-        ).split(" ")[1];
+        ).split(" ")[1]!;
     }
 
     async start(settings: SshdSettings): Promise<void> {
@@ -43,7 +52,7 @@ export class PrivateSshd {
         this.publicKey(settings.hostKey);
         const lines = [
             `Port ${this.port}`,
-            "ListenAddress 127.0.0.1",
+            `ListenAddress ${this.listenAddress}`,
             `HostKey ${join(this.dir, settings.hostKey)}`,
             `PidFile ${join(this.dir, "sshd.pid")}`,
             "UsePAM no",

@@ -62,6 +62,14 @@ function impatient(api: FakeTimewebApi): ProviderOptions {
     return { ...fakeOptions(api), createTimeoutMs: -1 };
 }
 
+/** Keys holding `undefined`, at any depth. */
+function undefinedKeys(value: unknown, path = ""): string[] {
+    if (value === null || typeof value !== "object") return [];
+    return Object.entries(value).flatMap(([key, entry]) =>
+        entry === undefined ? [`${path}${key}`] : undefinedKeys(entry, `${path}${key}.`),
+    );
+}
+
 const linkedTo = (api: FakeTimewebApi, group: string) => [...api.groups.get(group)!.resources];
 
 describe("server provider against the fake API", () => {
@@ -75,7 +83,7 @@ describe("server provider against the fake API", () => {
         const outs = created.outs as ServerOutputs;
         const id = Number(created.id);
 
-        const body = api.calls("POST", "/servers")[0].body as Record<string, unknown>;
+        const body = api.calls("POST", "/servers")[0]!.body as Record<string, unknown>;
         expect(body).toMatchObject({
             name: "telegram-ecosystem",
             os_id: 99,
@@ -104,7 +112,7 @@ describe("server provider against the fake API", () => {
         expect(waits).toEqual([5_000, 5_000, 5_000]);
         expect(api.calls("POST", `/servers/${id}/ips`)).toHaveLength(0);
         expect(linkedTo(api, GROUP)).toEqual([id]);
-        expect(api.calls("POST", "/firewall/groups")[0].query).toEqual({ resource_type: "server" });
+        expect(api.calls("POST", "/firewall/groups")[0]!.query).toEqual({ resource_type: "server" });
         expect(JSON.stringify(outs)).not.toContain("fake-root-password");
         expect(JSON.stringify(outs)).not.toContain("fake-vnc");
     });
@@ -128,7 +136,7 @@ describe("server provider against the fake API", () => {
         api.ipsOf(id)[0]!.visibleAfterGets = 0;
         const provider = serverProvider(fakeOptions(api));
         expect((await provider.diff!(String(id), partial, inputs)).changes).toBe(true);
-        const updated = (await provider.update!(String(id), partial, inputs)).outs;
+        const updated = (await provider.update!(String(id), partial, inputs)).outs as ServerOutputs;
         expect(updated).toMatchObject({
             ipv4: api.ipsOf(id)[0]!.ip,
             floatingIpId: api.ipsOf(id)[0]!.id,
@@ -136,7 +144,7 @@ describe("server provider against the fake API", () => {
         });
         expect(api.calls("POST", "/floating-ips")).toHaveLength(0);
         expect(api.floatingIps.size).toBe(1);
-        expect((await provider.diff!(String(id), updated as ServerOutputs, inputs)).changes).toBe(
+        expect((await provider.diff!(String(id), updated, inputs)).changes).toBe(
             false,
         );
     });
@@ -151,16 +159,16 @@ describe("server provider against the fake API", () => {
         const updated = (
             await serverProvider(fakeOptions(api)).update!(
                 String(id),
-                error.properties as ServerOutputs,
+                error.properties,
                 inputs,
             )
         ).outs as ServerOutputs;
-        expect(api.calls("POST", "/floating-ips")[0].body).toEqual({
+        expect(api.calls("POST", "/floating-ips")[0]!.body).toEqual({
             is_ddos_guard: false,
             availability_zone: "msk-1",
         });
         const [ip] = api.ipsOf(id);
-        expect(api.calls("POST", `/floating-ips/${ip?.id}/bind`)[0].body).toEqual({
+        expect(api.calls("POST", `/floating-ips/${ip?.id}/bind`)[0]!.body).toEqual({
             resource_type: "server",
             resource_id: id,
         });
@@ -173,7 +181,7 @@ describe("server provider against the fake API", () => {
         const created = await serverProvider(fakeOptions(api, waits)).create(serverInputs(api));
         expect(api.calls("POST", `/firewall/groups/${GROUP}/resources/`)).toHaveLength(3);
         expect(linkedTo(api, GROUP)).toEqual([Number(created.id)]);
-        expect(created.outs.firewallGroupIds).toEqual([GROUP]);
+        expect((created.outs as ServerOutputs).firewallGroupIds).toEqual([GROUP]);
         // fakeOptions: base 100 ms, jitter 0 -> half of 100 ms, then half of 200 ms
         expect(waits).toEqual([50, 100]);
     });
@@ -250,7 +258,7 @@ describe("server provider against the fake API", () => {
 
         api.servers.get(id)!.name = "renamed-in-panel";
         const read = await provider.read!(created.id, outs);
-        expect(read.props.name).toBe("renamed-in-panel");
+        expect((read.props as ServerOutputs).name).toBe("renamed-in-panel");
         expect(diffServer(read.props as ServerOutputs, inputs)).toMatchObject({
             changes: true,
             replaces: [],
@@ -266,12 +274,12 @@ describe("server provider against the fake API", () => {
             firewallGroupIds: [newGroup],
         };
         const updated = await provider.update!(created.id, read.props as ServerOutputs, wanted);
-        expect(api.calls("PATCH", `/servers/${id}`)[0].body).toEqual({
+        expect(api.calls("PATCH", `/servers/${id}`)[0]!.body).toEqual({
             name: "telegram-ecosystem-2",
             preset_id: 2449,
         });
         expect(api.servers.get(id)!.ssh_key_ids).toEqual([newKey]);
-        expect(api.calls("POST", `/servers/${id}/ssh-keys`)[0].body).toEqual({
+        expect(api.calls("POST", `/servers/${id}/ssh-keys`)[0]!.body).toEqual({
             ssh_key_ids: [newKey],
         });
         expect(linkedTo(api, GROUP)).toEqual([]);
@@ -291,6 +299,24 @@ describe("server provider against the fake API", () => {
         expect(await provider.read!(created.id, updated.outs)).toEqual({});
     });
 
+    it("rotates the token in state only, with outputs the engine can carry", async () => {
+        const api = await startFake({ pollsUntilOn: 0, pollsUntilIpv4: 0 });
+        const provider = serverProvider(fakeOptions(api));
+        const inputs = serverInputs(api);
+        const created = await provider.create(inputs);
+        const outs = created.outs as ServerOutputs;
+        expect(undefinedKeys(outs)).toEqual([]);
+
+        const token = api.rotateToken();
+        const before = api.requests.length;
+        const updated = await provider.update!(created.id, outs, { ...inputs, token });
+        expect(api.requests.slice(before).filter((r) => r.method !== "GET")).toEqual([]);
+        expect(updated.outs).toMatchObject({ ...outs, token });
+        // The outputs cross gRPC as a protobuf Struct, which has no `undefined`: one such key
+        // (a preset server's configuratorId) failed every real `pulumi up` that updated it.
+        expect(undefinedKeys(updated.outs)).toEqual([]);
+    });
+
     it("releases the floating IP on replace, and the new server gets its own", async () => {
         const api = await startFake({ pollsUntilOn: 0, pollsUntilIpv4: 0 });
         const provider = serverProvider(fakeOptions(api));
@@ -305,10 +331,10 @@ describe("server provider against the fake API", () => {
         await provider.delete!(old.id, old.outs);
         const replacement = await provider.create(moved);
         expect(api.servers.has(Number(old.id))).toBe(false);
-        expect(api.floatingIps.has(old.outs.floatingIpId)).toBe(false);
+        expect(api.floatingIps.has((old.outs as ServerOutputs).floatingIpId!)).toBe(false);
         expect([...api.floatingIps.values()]).toEqual([
             expect.objectContaining({
-                id: replacement.outs.floatingIpId,
+                id: (replacement.outs as ServerOutputs).floatingIpId,
                 resource_id: Number(replacement.id),
                 availability_zone: "msk-2",
             }),
@@ -324,7 +350,7 @@ describe("server provider against the fake API", () => {
         api.failNext("DELETE", /^\/floating-ips\//, outage, outage, outage);
 
         const error = await rejection(provider.delete!(created.id, created.outs));
-        expect(error.message).toContain(`Floating IP ${created.outs.floatingIpId}`);
+        expect(error.message).toContain(`Floating IP ${(created.outs as ServerOutputs).floatingIpId}`);
         expect(error.message).toContain("still billed");
         expect(error.message).toContain("Run the command again");
         expect(api.servers.has(Number(created.id))).toBe(false);
@@ -365,7 +391,7 @@ describe("server provider against the fake API", () => {
         const waits: number[] = [];
         const options = { ...fakeOptions(api, waits), pollIntervalMs: 7 };
         const created = await serverProvider(options).create(serverInputs(api));
-        expect(created.outs.ipv4).toBe(api.ipsOf(Number(created.id))[0]!.ip);
+        expect((created.outs as ServerOutputs).ipv4).toBe(api.ipsOf(Number(created.id))[0]!.ip);
         expect(linkedTo(api, GROUP)).toEqual([Number(created.id)]);
         expect(api.servers.size).toBe(1);
         const retryWaits = waits.filter((ms) => ms !== 7);
@@ -408,7 +434,7 @@ describe("configurator servers", () => {
             configured(api, { cpu: 2, ramMb: 4096, diskMb: 20480 }),
         );
         expect(sent(api)).toEqual({ configurator_id: 21, cpu: 2, ram: 4096, disk: 20480 });
-        expect(created.outs.configuratorId).toBe(21);
+        expect((created.outs as ServerOutputs).configuratorId).toBe(21);
     });
 
     it("takes the requested line and spells out gpu where the configurator has a GPU range", async () => {
@@ -472,10 +498,10 @@ describe("configurator servers", () => {
         const bigger = { ...inputs, configuration: { cpu: 4, ramMb: 8192, diskMb: 40960 } };
         expect(diffServer(created.outs as ServerOutputs, bigger).replaces).toEqual([]);
         const updated = await provider.update!(created.id, created.outs, bigger);
-        expect(api.calls("PATCH", `/servers/${created.id}`)[0].body).toEqual({
+        expect(api.calls("PATCH", `/servers/${created.id}`)[0]!.body).toEqual({
             configurator: { configurator_id: 21, cpu: 4, ram: 8192, disk: 40960 },
         });
-        expect(updated.outs.status).toBe("on");
+        expect((updated.outs as ServerOutputs).status).toBe("on");
     });
 });
 
@@ -524,7 +550,7 @@ describe("server diff", () => {
         ["cloudInit", { cloudInit: "#cloud-config\nssh_pwauth: false\n" }],
         ["preset", { preset: undefined, configuration: { cpu: 1, ramMb: 2048, diskMb: 10240 } }],
     ])("replaces (deleting first) when %s changes", (field, change) => {
-        expect(diffServer(olds, { ...base, ...change } as ServerInputs)).toEqual({
+        expect(diffServer(olds, { ...base, ...change })).toEqual({
             changes: true,
             replaces: [field],
             deleteBeforeReplace: true,
@@ -539,7 +565,7 @@ describe("server diff", () => {
         ["firewall groups", { firewallGroupIds: ["g", "h"] }],
         ["token", { token: "t2" }],
     ])("updates in place when %s changes", (_field, change) => {
-        expect(diffServer(olds, { ...base, ...change } as ServerInputs)).toEqual({
+        expect(diffServer(olds, { ...base, ...change })).toEqual({
             changes: true,
             replaces: [],
             deleteBeforeReplace: false,

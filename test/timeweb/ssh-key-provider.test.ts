@@ -38,14 +38,14 @@ describe("SSH key provider against the fake API", () => {
 
         fake.sshKeys.get(outs.keyId)!.name = "renamed-in-panel";
         const drifted = await provider.read!(created.id, outs);
-        expect(drifted.props.name).toBe("renamed-in-panel");
+        expect((drifted.props as SshKeyOutputs).name).toBe("renamed-in-panel");
 
         const updated = await provider.update!(created.id, outs, { ...inputs, name: "deploy-2" });
         expect(fake.calls("PATCH", `/ssh-keys/${created.id}`).at(-1)?.body).toEqual({
             name: "deploy-2",
         });
         expect(fake.sshKeys.get(outs.keyId)?.name).toBe("deploy-2");
-        expect(updated.outs.keyId).toBe(outs.keyId);
+        expect((updated.outs as SshKeyOutputs).keyId).toBe(outs.keyId);
 
         await provider.delete!(created.id, updated.outs);
         expect(fake.sshKeys.has(outs.keyId)).toBe(false);
@@ -60,7 +60,7 @@ describe("SSH key provider against the fake API", () => {
             { token: fake.token, name: "k", body: "not a key" },
         );
         expect(checked.failures?.[0]).toMatchObject({ property: "body" });
-        expect(checked.failures?.[0].reason).toContain("~/.ssh/id_ed25519.pub");
+        expect(checked.failures?.[0]?.reason).toContain("~/.ssh/id_ed25519.pub");
     });
 
     it("reports the API's validation message when creation fails", async () => {

@@ -1,10 +1,10 @@
-import { parseOutcome, Step, StepOutcome } from "../../components/plan/step";
+import { describedScript, stepOutcome, Step, StepOutcome } from "../../components/plan/step";
 import { SshSession } from "./ssh";
 
 /**
- * Applies provisioning steps exactly as the Pulumi components do: each step's script is the SSH
- * command and its stdin is piped in, over a fresh root connection per step (as every
- * `command.remote.Command` opens its own). It never rewrites a step.
+ * Applies provisioning steps exactly as the Pulumi components do: each step's described script
+ * (the Command's `create`) is the SSH command and its stdin is piped in, over a fresh root
+ * connection per step (as every `command.remote.Command` opens its own). It never rewrites a step.
  */
 export interface StepRecord {
     readonly id: string;
@@ -35,11 +35,11 @@ export async function applyStep(
     const started = Date.now();
     const session = await connect();
     try {
-        const result = await session.exec(step.script, { stdin: step.stdin ?? "" });
+        const result = await session.exec(describedScript(step), { stdin: step.stdin ?? "" });
         if (result.code !== 0) {
             throw new StepFailedError(step.id, result.code, result.stdout, result.stderr);
         }
-        return { id: step.id, outcome: parseOutcome(result.stdout), durationMs: Date.now() - started };
+        return { id: step.id, outcome: stepOutcome(step, result.stdout), durationMs: Date.now() - started };
     } finally {
         session.close();
     }

@@ -34,7 +34,7 @@ async function restoreForwarding(): Promise<void> {
     writeFileSync(ipForwardPath, readFileSync(ipForwardBeforePath, "utf8"));
 }
 
-function natRule(network: VpsNetwork): string[] {
+function natRule(network: VpsNetwork): [string, string, string, ...string[]] {
     return [
         "-t", "nat", "POSTROUTING",
         "-s", network.subnet, "!", "-o", network.hostInterface,
@@ -53,7 +53,7 @@ export async function listVpsNamespaces(): Promise<string[]> {
     const out = await host("ip", ["netns", "list"]);
     return out
         .split("\n")
-        .map((line) => line.split(" ")[0])
+        .map((line) => line.split(" ")[0] ?? "")
         .filter((name) => name.startsWith(netnsPrefix));
 }
 

@@ -7,22 +7,23 @@ import {
     ProductNotFoundError,
     VideoError,
 } from "../errors.js";
-import { parseCallbackData, type MediaKind } from "../keyboard.js";
+import { downloadButton, type MediaKind } from "../keyboard.js";
 import type { UserInfo } from "../services/events.js";
 import { sendPhotos, sendVideo, type Delivery } from "../telegram/media-sender.js";
 import { describe, StatusMessage } from "../telegram/status-message.js";
 import { texts } from "../texts.js";
 import { userOf } from "./user.js";
 
-/** The card's buttons: `download:{nm}:{photo|video|both}`. */
+/** The card's buttons (keyboard.ts, downloadButton); other buttons pass on. */
 export const downloadFeature = new Composer<BotContext>();
 
-downloadFeature.on("callback_query:data", async (ctx) => {
+downloadFeature.callbackQuery(downloadButton.pattern, async (ctx) => {
     const { deps } = ctx;
-    const parsed = parseCallbackData(ctx.callbackQuery.data);
+    const parsed = downloadButton.unpack(ctx.callbackQuery.data);
     const message = ctx.callbackQuery.message;
     if (!parsed || !message) {
-        ctx.log.warn({ data: ctx.callbackQuery.data.slice(0, 64) }, "rejected callback data");
+        // Matched by pattern, so only a button whose card Telegram did not send along lands here.
+        ctx.log.warn({ data: ctx.callbackQuery.data }, "download button without its card");
         await ctx.answerCallbackQuery({ text: texts.staleButton, show_alert: true });
         return;
     }

@@ -25,7 +25,7 @@ export function configureApi(api: Api): void {
     );
     api.config.use((prev, method, payload, signal) => {
         if (HTML_METHODS.has(method) && payload && !("parse_mode" in payload)) {
-            payload = { ...payload, parse_mode: "HTML" } as typeof payload;
+            payload = { ...payload, parse_mode: "HTML" };
         }
         return prev(method, payload, signal);
     });

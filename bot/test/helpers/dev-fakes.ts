@@ -34,8 +34,8 @@ npx tsx src/main.ts
 let seen = 0;
 setInterval(() => {
     for (const call of tg.calls.slice(seen)) {
-        const text = call.payload.text ?? call.payload.caption ?? "";
-        console.log(`<- ${call.method} ${String(text).slice(0, 200)}`);
+        const text = call.payload.text ?? call.payload.caption;
+        console.log(`<- ${call.method} ${typeof text === "string" ? text.slice(0, 200) : ""}`);
     }
     seen = tg.calls.length;
 }, 200);

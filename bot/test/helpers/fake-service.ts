@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 export interface ServiceRequest {
     method: string;
@@ -21,7 +21,7 @@ export class FakeService {
     }
 
     async start(): Promise<void> {
-        this.server = createServer(async (req: IncomingMessage, res) => {
+        const serve = async (req: IncomingMessage, res: ServerResponse) => {
             const chunks: Buffer[] = [];
             for await (const chunk of req) chunks.push(chunk as Buffer);
             const raw = Buffer.concat(chunks).toString("utf8");
@@ -36,7 +36,8 @@ export class FakeService {
             const reply = match ? match.route(request) : { status: 404, body: { detail: "nope" } };
             res.writeHead(reply.status, { "content-type": "application/json" });
             res.end(JSON.stringify(reply.body ?? {}));
-        });
+        };
+        this.server = createServer((req, res) => void serve(req, res));
         await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
         const address = this.server.address();
         this.url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;

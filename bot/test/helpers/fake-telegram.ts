@@ -204,7 +204,7 @@ export class FakeTelegram {
             return reply(res, 401, { ok: false, error_code: 401, description: "Unauthorized" });
         }
         const method = match[2]!;
-        const { payload, uploads } = await parsePayload(req, body);
+        const { payload, uploads } = parsePayload(req, body);
         const call: ApiCall = { method, payload, uploads, at: Date.now() };
         if (method !== "getUpdates") this.calls.push(call);
         const failure = this.failures.get(method)?.shift();
@@ -417,10 +417,10 @@ function parseMultipart(
     return { payload, uploads };
 }
 
-async function parsePayload(
+function parsePayload(
     req: IncomingMessage,
     body: Buffer,
-): Promise<{ payload: Record<string, unknown>; uploads: Upload[] }> {
+): { payload: Record<string, unknown>; uploads: Upload[] } {
     const type = req.headers["content-type"] ?? "";
     if (type.startsWith("multipart/form-data")) {
         const boundary = /boundary=([^;]+)/.exec(type)?.[1];

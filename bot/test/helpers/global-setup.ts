@@ -26,7 +26,7 @@ const PG_BIN = "/usr/lib/postgresql/15/bin";
  * Once per test run: a private Postgres cluster on 127.0.0.1 (unless TEST_DATABASE_URL is set)
  * and an HLS fixture made by real ffmpeg. Both are removed in teardown, also after failures.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default async function setup(project: TestProject): Promise<() => void> {
     const cleanups: Array<() => void> = [];
     try {
         const hlsDir = mkdtempSync(join(tmpdir(), "bot-hls-"));
@@ -61,7 +61,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
             process.exit(code);
         });
     }
-    return async () => teardown();
+    return () => teardown();
 }
 
 /** 6 s of noise video (incompressible, ~1.6 MB) + a sine tone, in 1 s HLS segments. */

@@ -27,8 +27,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     pool.on("error", () => undefined);
     return {
         url: url.href,
-        async query(sql, values) {
-            return (await pool.query(sql, values)).rows;
+        async query<R extends pg.QueryResultRow>(sql: string, values?: unknown[]) {
+            return (await pool.query<R>(sql, values)).rows;
         },
         async drop() {
             await pool.end();

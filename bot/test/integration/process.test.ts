@@ -27,8 +27,8 @@ function runScript(script: string, env: Record<string, string>): Running {
     });
     let out = "";
     let err = "";
-    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((resolve) =>
         child.once("close", (code) => resolve(code)),
     );
@@ -135,7 +135,7 @@ describe("health check", () => {
             .stdout()
             .split("\n")
             .filter(Boolean)
-            .map((l) => JSON.parse(l).msg as string);
+            .map((l) => (JSON.parse(l) as { msg: string }).msg);
         const order = ["Using Local Bot API: ", "Bot starting...", "Starting long polling..."].map(
             (m) => messages.findIndex((msg) => msg.startsWith(m)),
         );

@@ -1,15 +1,16 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
+type Manifest = { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
 
 // The image is built from bot/ alone with `npm ci`, which fails when the lockfile drifts.
 describe("container build inputs", () => {
     it("bot/package-lock.json matches bot/package.json", () => {
-        const pkg = JSON.parse(read("package.json"));
-        const lock = JSON.parse(read("package-lock.json"));
-        expect(lock.packages[""].dependencies).toEqual(pkg.dependencies);
-        expect(lock.packages[""].devDependencies).toEqual(pkg.devDependencies);
+        const pkg = JSON.parse(read("package.json")) as Manifest;
+        const lock = JSON.parse(read("package-lock.json")) as { packages: Record<string, Manifest> };
+        expect(lock.packages[""]?.dependencies).toEqual(pkg.dependencies);
+        expect(lock.packages[""]?.devDependencies).toEqual(pkg.devDependencies);
         for (const name of Object.keys(pkg.dependencies)) {
             expect(lock.packages[`node_modules/${name}`], name).toBeDefined();
         }

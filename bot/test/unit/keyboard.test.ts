@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callbackData, mediaKeyboard, parseCallbackData } from "../../src/keyboard.js";
+import { downloadButton, mediaKeyboard } from "../../src/keyboard.js";
 
 describe("media keyboard (spec 1.7)", () => {
     const data = (state: "searching" | "found" | "not_found") =>
@@ -20,22 +20,37 @@ describe("media keyboard (spec 1.7)", () => {
         ]);
     });
 
+    it("sends only buttons that its download kind's pattern matches", () => {
+        for (const row of data("found")) {
+            expect(row[0]).toMatch(downloadButton.pattern);
+        }
+    });
+
     it("keeps callback data within Telegram's 64 bytes", () => {
-        expect(Buffer.byteLength(callbackData("9999999999", "photo"))).toBeLessThanOrEqual(64);
+        const packed = downloadButton.pack({ nm: "9999999999", kind: "photo" });
+        expect(Buffer.byteLength(packed)).toBeLessThanOrEqual(64);
     });
 });
 
-describe("parseCallbackData (10.1.6)", () => {
-    it("accepts the three download types", () => {
-        expect(parseCallbackData("download:87654321:video")).toEqual({
+describe("the download button's data (10.1.6)", () => {
+    it("unpacks the three download types", () => {
+        expect(downloadButton.unpack("download:87654321:video")).toEqual({
             nm: "87654321",
             kind: "video",
         });
-        expect(parseCallbackData("download:123456:photo")).toEqual({ nm: "123456", kind: "photo" });
-        expect(parseCallbackData("download:1234567890:both")).toEqual({
+        expect(downloadButton.unpack("download:123456:photo")).toEqual({
+            nm: "123456",
+            kind: "photo",
+        });
+        expect(downloadButton.unpack("download:1234567890:both")).toEqual({
             nm: "1234567890",
             kind: "both",
         });
+    });
+
+    it("unpacks what it packs", () => {
+        const data = { nm: "87654321", kind: "both" } as const;
+        expect(downloadButton.unpack(downloadButton.pack(data))).toEqual(data);
     });
 
     it.each([
@@ -49,6 +64,7 @@ describe("parseCallbackData (10.1.6)", () => {
         "upload:12345678:photo",
         "",
     ])("rejects %j", (input) => {
-        expect(parseCallbackData(input)).toBeNull();
+        expect(downloadButton.unpack(input)).toBeNull();
+        expect(input).not.toMatch(downloadButton.pattern);
     });
 });

@@ -14,6 +14,6 @@ describe("logger", () => {
         const text = lines.join("");
         expect(text).not.toContain("TEST-fake-token-not-real-abcdef");
         expect(text).toContain("[redacted]");
-        expect(JSON.parse(lines[0]!).msg).toBe("failed with [redacted]");
+        expect((JSON.parse(lines[0]!) as { msg: string }).msg).toBe("failed with [redacted]");
     });
 });

@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseStack, parseStackConfig, StackConfigError } from "../../../components/config/config";
+import {
+    parseStack,
+    parseStackConfig,
+    stackSchema,
+    StackConfigError,
+} from "../../../components/config/config";
+import { nodeAt } from "../../../components/config/field-docs";
 import { readRawConfig } from "../../../components/stack-config";
 import { BOT, fakePublicKey, rawConfig } from "../../helpers/stack-fixtures";
 
@@ -66,10 +72,10 @@ describe("parseStackConfig", () => {
                 "  - host: required: pulumi config set host <VPS IPv4>",
                 "  - sshPort: must be 1-65535: pulumi config set sshPort 22",
                 "  - docker.source: must be distro (the distribution's packages) or docker-ce (Docker's apt repository): pulumi config set --path docker.source distro",
-                "  - botApi.apiId: required: pulumi config set --path botApi.apiId <api_id from my.telegram.org>",
+                "  - botApi.apiId: required: pulumi config set --path botApi.apiId <api_id>",
                 "  - botApi.apiHash: required (secret): pulumi config set --secret --path botApi.apiHash <api_hash>",
                 "  - bots: needs at least one bot: pulumi config set --path 'bots[0].name' mpcabinet-picture-bot",
-                "  - (config): unknown key(s) hots: check the spelling (pulumi config set host <VPS IPv4>)",
+                "  - (config): unknown key(s) hots: check the spelling or remove it: pulumi config rm hots",
                 "  - hostKey: required for `pulumi up` (it pins the server's identity): npm run trust-host -- <host>",
                 "Fix the keys above (pulumi config set ...) and run the command again.",
             ].join("\n"),
@@ -79,11 +85,11 @@ describe("parseStackConfig", () => {
     it.each([
         [
             { bots: [{ name: "Bad_Name", schema: "mpcabinet" }] },
-            "bots[0].name: must be kebab-case (a-z, 0-9, -; 2-42 chars): pulumi config set --path 'bots[N].name' mpcabinet-picture-bot",
+            "bots[0].name: must be kebab-case (a-z, 0-9, -; 2-42 chars): pulumi config set --path 'bots[0].name' mpcabinet-picture-bot",
         ],
         [
             { bots: [{ name: BOT, schema: "Mp-Cabinet" }] },
-            "bots[0].schema: must be a lower-case SQL identifier: pulumi config set --path 'bots[N].schema' mpcabinet",
+            "bots[0].schema: must be a lower-case SQL identifier: pulumi config set --path 'bots[0].schema' mpcabinet",
         ],
         [
             {
@@ -112,11 +118,11 @@ describe("parseStackConfig", () => {
         ],
         [
             { bots: [{ name: BOT, schema: "m", token: "not-a-token" }] },
-            "bots[0].token: must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[N].token' <token>",
+            "bots[0].token: must be a BotFather token (digits:letters): pulumi config set --secret --path 'bots[0].token' <token>",
         ],
         [
             { bots: [{ name: BOT, schema: "m", image: "telegram-ecosystem/bot:previous" }] },
-            "bots[0].image: must be the id of an image kept on the host (`npm run ops -- status` lists them): pulumi config set --path 'bots[N].image' sha256:<64 hex digits>",
+            "bots[0].image: must be the id of an image kept on the host (`npm run ops -- status` lists them): pulumi config set --path 'bots[0].image' <sha256:image id>",
         ],
         [
             { sshUser: "deploy" },
@@ -124,15 +130,15 @@ describe("parseStackConfig", () => {
         ],
         [
             { hostKey: "ecdsa-sha2-nistp256 AAAA" },
-            "hostKey: must be the server's ssh-ed25519 host key as `ssh-ed25519 <base64>` (an ssh-rsa pin makes every step fail with \"no common algorithm\": the command provider would ask for the SHA-1 `ssh-rsa` signature, which the hardened sshd refuses; ECDSA host keys are not offered): npm run trust-host -- <host>",
+            'hostKey: must be the server\'s ssh-ed25519 host key as `ssh-ed25519 <base64>` (an ssh-rsa pin makes every step fail with "no common algorithm": the command provider would ask for the SHA-1 `ssh-rsa` signature, which the hardened sshd refuses; ECDSA host keys are not offered): npm run trust-host -- <host>',
         ],
         [
             { operatorKeys: ["not a key"] },
-            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[N]' \"$(cat ~/.ssh/id_ed25519.pub)\"",
+            `operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)"`,
         ],
         [
             { operatorKeys: ['ssh-ed25519 AAAA ok\ncommand="sh" ssh-ed25519 BBBB'] },
-            "operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[N]' \"$(cat ~/.ssh/id_ed25519.pub)\"",
+            `operatorKeys[0]: must be one OpenSSH public key line (ssh-ed25519 AAAA... comment): pulumi config set --path 'operatorKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)"`,
         ],
         [
             { sshAllowFrom: [] },
@@ -140,7 +146,7 @@ describe("parseStackConfig", () => {
         ],
         [
             { sshAllowFrom: ["everyone"] },
-            "sshAllowFrom[0]: must be `any`, an IP address or a CIDR like 203.0.113.0/24",
+            "sshAllowFrom[0]: must be `any`, an IP address or a CIDR like 203.0.113.0/24: pulumi config set --path 'sshAllowFrom[0]' any",
         ],
         [
             { timezone: "moscow" },
@@ -164,11 +170,16 @@ describe("parseStackConfig", () => {
         ],
         [
             { docker: { source: "docker-ce" } },
-            "docker.aptRepository: required with docker.source docker-ce: pulumi config set --path docker.aptRepository <https URL of Docker's apt repository for the server's distribution, from Docker's install guide>",
+            "docker.aptRepository: required with docker.source docker-ce: pulumi config set --path docker.aptRepository <https URL of the Docker apt repository for this distribution>",
         ],
         [
-            { docker: { source: "docker-ce", aptRepository: "http://apt.example.test/linux/ubuntu" } },
-            "docker.aptRepository: must be an https URL without a trailing slash: pulumi config set --path docker.aptRepository <https URL of Docker's apt repository for the server's distribution, from Docker's install guide>",
+            {
+                docker: {
+                    source: "docker-ce",
+                    aptRepository: "http://apt.example.test/linux/ubuntu",
+                },
+            },
+            "docker.aptRepository: must be an https URL without a trailing slash: pulumi config set --path docker.aptRepository <https URL of the Docker apt repository for this distribution>",
         ],
         [
             { docker: { aptRepository: "https://apt.example.test/linux/ubuntu" } },
@@ -200,7 +211,7 @@ describe("parseStackConfig", () => {
         ],
         [
             { sshPrivateKey: "ssh-ed25519 AAAA" },
-            "sshPrivateKey: must be a PEM/OpenSSH private key: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519 (or unset it to use ssh-agent)",
+            "sshPrivateKey: must be a PEM/OpenSSH private key (or unset it to use ssh-agent): pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519",
         ],
     ])("reports %j with its documented message", (overrides, expected) => {
         expect(problems(rawConfig(overrides))).toEqual([expected]);
@@ -218,7 +229,13 @@ describe("parseStackConfig", () => {
     it("reads back env and sshd values that `config set --path` stored as booleans or numbers", () => {
         const config = parseStackConfig(
             rawConfig({
-                bots: [{ name: BOT, schema: "m", env: { TELEGRAM_LOGOUT_FROM_CLOUD: true, WORKERS: 4 } }],
+                bots: [
+                    {
+                        name: BOT,
+                        schema: "m",
+                        env: { TELEGRAM_LOGOUT_FROM_CLOUD: true, WORKERS: 4 },
+                    },
+                ],
                 sshd: { extraOptions: { ClientAliveInterval: 300, AllowTcpForwarding: false } },
             }),
         );
@@ -232,7 +249,9 @@ describe("parseStackConfig", () => {
     it("still refuses env values that are neither text, number nor boolean", () => {
         expect(
             problems(rawConfig({ bots: [{ name: BOT, schema: "m", env: { LIST: ["a"] } }] })),
-        ).toEqual(["bots[0].env.LIST: env values must be one line without quotes, $, ` or backslashes"]);
+        ).toEqual([
+            "bots[0].env.LIST: env values must be one line without quotes, $, ` or backslashes",
+        ]);
     });
 
     it("accepts the documented extension blocks (operations, timeweb) and a valid operator key", () => {
@@ -277,11 +296,12 @@ describe("Pulumi.yaml", () => {
         config: Record<string, { type: string; default?: unknown; description: string }>;
     };
 
-    it("declares keys whose defaults equal the zod defaults", () => {
+    it("declares keys whose descriptions and defaults are the zod schema's", () => {
         expect(project.name).toBe("telegram-ecosystem");
         const defaults = parseStackConfig(rawConfig()) as unknown as Record<string, unknown>;
+        const schema = stackSchema(true);
         for (const [key, declaration] of Object.entries(project.config)) {
-            expect(declaration.description, key).toBeTruthy();
+            expect(declaration.description, key).toBe(nodeAt(schema, [key])?.meta.description);
             if ("default" in declaration) expect(declaration.default, key).toEqual(defaults[key]);
         }
     });

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
-import { createServer, IncomingMessage, Server } from "node:http";
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 
 async function listen(server: Server, host: string, port = 0): Promise<string> {
@@ -37,7 +37,9 @@ export class FakeBotApi {
     readonly messages: SentMessage[] = [];
     /** When set, sendMessage answers with this HTTP status and records nothing. */
     failWith: number | undefined;
-    private readonly server = createServer(async (request, response) => {
+    private readonly server = createServer((request, response) => void this.serve(request, response));
+
+    private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
         const body = (await readBody(request)).toString();
         const match = /^\/bot([^/]+)\/sendMessage$/.exec(request.url ?? "");
         if (request.method !== "POST" || match === null) {
@@ -57,7 +59,7 @@ export class FakeBotApi {
         });
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify({ ok: true, result: { message_id: this.messages.length } }));
-    });
+    }
 
     start(host = "127.0.0.1", port = 0): Promise<string> {
         return listen(this.server, host, port);
@@ -91,7 +93,9 @@ const AUTHORIZATION = new RegExp(
 export class FakeS3 {
     readonly objects: StoredObject[] = [];
     failWith: number | undefined;
-    private readonly server = createServer(async (request, response) => {
+    private readonly server = createServer((request, response) => void this.serve(request, response));
+
+    private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
         const body = await readBody(request);
         if (this.failWith !== undefined) {
             response.writeHead(this.failWith).end("<Error><Code>AccessDenied</Code></Error>");
@@ -100,7 +104,7 @@ export class FakeS3 {
         const stored = this.verify(request, body);
         this.objects.push(stored);
         response.writeHead(stored.signatureValid ? 200 : 403).end();
-    });
+    }
 
     constructor(private readonly secretAccessKey: string) {}
 

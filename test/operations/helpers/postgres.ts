@@ -90,7 +90,7 @@ export class TestPostgres {
 
     private runAsOwner(file: string, args: readonly string[]): void {
         const [command, ...prefix] = [...this.asPostgres, file];
-        execFileSync(command!, [...prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+        execFileSync(command, [...prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     }
 }
 

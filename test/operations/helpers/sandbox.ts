@@ -79,7 +79,7 @@ export class OpsSandbox {
             ["docker", "fake-docker.sh"],
             ["systemctl", "fake-systemctl.sh"],
             ["df", "fake-df.sh"],
-        ];
+        ] as const;
         for (const [name, file] of fakes) {
             copyFileSync(path.join(__dirname, file), path.join(this.binDir, name));
             chmodSync(path.join(this.binDir, name), 0o755);
@@ -275,16 +275,19 @@ export function startProcess(
  */
 export function inFlockOn(pid: number, lockFile: string): boolean {
     const children = readProc(`/proc/${pid}/task/${pid}/children`).trim();
-    return children !== "" && children.split(" ").some((child) => {
-        const argv = readProc(`/proc/${child}/cmdline`).split("\0").filter(Boolean);
-        const fd = argv.at(-1) ?? "";
-        if (path.basename(argv[0] ?? "") !== "flock" || !/^\d+$/.test(fd)) return false;
-        try {
-            return readlinkSync(`/proc/${child}/fd/${fd}`) === lockFile;
-        } catch {
-            return false; // the child ended meanwhile
-        }
-    });
+    return (
+        children !== "" &&
+        children.split(" ").some((child) => {
+            const argv = readProc(`/proc/${child}/cmdline`).split("\0").filter(Boolean);
+            const fd = argv.at(-1) ?? "";
+            if (path.basename(argv[0] ?? "") !== "flock" || !/^\d+$/.test(fd)) return false;
+            try {
+                return readlinkSync(`/proc/${child}/fd/${fd}`) === lockFile;
+            } catch {
+                return false; // the child ended meanwhile
+            }
+        })
+    );
 }
 
 function readProc(file: string): string {
@@ -297,7 +300,9 @@ function readProc(file: string): string {
 
 function readLines(file: string): string[] {
     if (!existsSync(file)) return [];
-    return readFileSync(file, "utf8").split("\n").filter((line) => line !== "");
+    return readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => line !== "");
 }
 
 /** Holds an flock on `file` (as another backup or restore would) until `release`. */

@@ -10,9 +10,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-const requireFromString: (code: string) => {
+// Untyped, and how Pulumi's dynamic-provider host loads a serialized provider itself.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const requireFromString = require("require-from-string") as (code: string) => {
     handler: () => pulumi.dynamic.ResourceProvider;
-} = require("require-from-string");
+};
 
 interface Seen {
     type: string;
@@ -68,18 +70,20 @@ async function roundTrip(providerText: string) {
         body: OPERATOR_KEY,
     });
     await provider.delete!(key.id, key.outs);
-    return { created: key.outs.keyId === Number(key.id), methods: Object.keys(provider).sort() };
+    const outs = key.outs as { keyId: number };
+    return { created: outs.keyId === Number(key.id), methods: Object.keys(provider).sort() };
 }
 
 async function main() {
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
-                seen.push({ type: args.type, name: args.name, inputs: args.inputs });
+                const inputs = args.inputs as Record<string, unknown>;
+                seen.push({ type: args.type, name: args.name, inputs });
                 const id = args.type.endsWith(":Server") ? "1042" : `${args.name}-id`;
-                return { id, state: stateFor(args.type, args.inputs) };
+                return { id, state: stateFor(args.type, inputs) };
             },
-            call: (args) => args.inputs,
+            call: (args) => args.inputs as Record<string, unknown>,
         },
         "telegram-ecosystem",
         "test",
@@ -142,7 +146,7 @@ async function main() {
     );
 }
 
-main().catch((error) => {
-    process.stderr.write(String(error?.stack ?? error));
+main().catch((error: unknown) => {
+    process.stderr.write(String(error instanceof Error ? error.stack : error));
     process.exit(1);
 });

@@ -57,10 +57,10 @@ export async function remux(o: RemuxOptions): Promise<RemuxResult> {
     const child = spawn(o.ffmpegPath, remuxArgs(o), { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     let outTimeUs = 0;
-    child.stderr!.on("data", (chunk: Buffer) => {
+    child.stderr.on("data", (chunk: Buffer) => {
         stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_KEEP);
     });
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
         const match = /^out_time_(?:us|ms)=(\d+)$/.exec(line);
         if (!match) return;
         outTimeUs = Number(match[1]);

@@ -96,7 +96,9 @@ async function fetchOnce(
 async function readLimited(res: Response, maxBytes: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of res.body ?? []) {
+    // Node's types leave the chunks of a fetch body untyped; they are bytes.
+    const body = (res.body ?? []) as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+    for await (const chunk of body) {
         size += chunk.length;
         if (size > maxBytes) throw new CdnError(`response of ${res.url} exceeds ${maxBytes} bytes`);
         chunks.push(Buffer.from(chunk));

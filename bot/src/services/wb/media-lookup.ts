@@ -180,9 +180,9 @@ export class MediaLookup {
     ): Promise<{ title?: string; photoCount?: number; hasVideo?: boolean }> {
         const reply = await session
             .get(cardUrl(this.cfg, basket, nm), CARD_MAX_BYTES)
-            .catch((error: unknown) => {
+            .catch((error: unknown): CdnReply => {
                 if (error instanceof CdnError && !error.message.includes("budget")) {
-                    return { status: 0 } as CdnReply;
+                    return { status: 0 };
                 }
                 throw error;
             });

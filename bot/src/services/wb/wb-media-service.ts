@@ -40,7 +40,7 @@ export class WbMediaService {
             }
             return undefined;
         }
-        const photos = Array.isArray(reply.photos) ? reply.photos : [];
+        const photos: unknown[] = Array.isArray(reply.photos) ? reply.photos : [];
         const video = typeof reply.video_url === "string" ? reply.video_url : null;
         const urls = [...photos, ...(video ? [video] : [])];
         if (!urls.every((u) => typeof u === "string" && this.allowed(u))) return undefined;

@@ -53,7 +53,7 @@ describe("remux process handling (10.2.9, 10.2.10)", () => {
             ...base,
             ffmpegPath: join(dir, "nope"),
             output: join(dir, "a.mp4"),
-        }).catch((e) => e);
+        }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(VideoError);
         expect((error as VideoError).reason).toBe("ffmpeg_missing");
     });
@@ -70,7 +70,7 @@ describe("remux process handling (10.2.9, 10.2.10)", () => {
             ffmpegPath: fake.path,
             output: join(dir, "b.mp4"),
             timeoutMs: 300,
-        }).catch((e) => e);
+        }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(VideoError);
         expect((error as Error).message).toContain("Timeout");
         const pid = Number(readFileSync(fake.pidFile, "utf8"));
@@ -100,7 +100,7 @@ describe("remux process handling (10.2.9, 10.2.10)", () => {
             ...base,
             ffmpegPath: "ffmpeg",
             output: join(dir, "d.mp4"),
-        }).catch((e) => e);
+        }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(VideoError);
         expect((error as VideoError).reason).toBe("conversion");
         expect((error as Error).message).toContain("ffmpeg error");
