@@ -1,25 +1,26 @@
 import type { InlineKeyboardMarkup } from "grammy/types";
+import { callbackData } from "./callback-data.js";
 
-export type MediaKind = "photo" | "video" | "both";
+export const MEDIA_KINDS = ["photo", "video", "both"] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
 export type KeyboardState = "searching" | "found" | "not_found";
+
+/** `download:{nm}:{photo|video|both}` (bot-spec 1.7); nm without leading zeros, 6..10 digits. */
+export const downloadData = callbackData("download", {
+    nm: /[1-9][0-9]{5,9}/,
+    kind: MEDIA_KINDS,
+});
 
 /** The card's buttons: photos always, video and "everything" only once a video was found. */
 export function mediaKeyboard(nm: string, state: KeyboardState): InlineKeyboardMarkup {
-    const rows = [[{ text: "📷 Скачать фото", callback_data: callbackData(nm, "photo") }]];
+    const button = (text: string, kind: MediaKind) => ({
+        text,
+        callback_data: downloadData.pack({ nm, kind }),
+    });
+    const rows = [[button("📷 Скачать фото", "photo")]];
     if (state === "found") {
-        rows.push([{ text: "🎬 Скачать видео", callback_data: callbackData(nm, "video") }]);
-        rows.push([{ text: "📦 Скачать всё", callback_data: callbackData(nm, "both") }]);
+        rows.push([button("🎬 Скачать видео", "video")]);
+        rows.push([button("📦 Скачать всё", "both")]);
     }
     return { inline_keyboard: rows };
-}
-
-export function callbackData(nm: string, kind: MediaKind): string {
-    return `download:${nm}:${kind}`;
-}
-
-/** Parses `download:{nm}:{type}` strictly; anything else (forged or stale) is null. */
-export function parseCallbackData(data: string): { nm: string; kind: MediaKind } | null {
-    const match = /^download:([1-9][0-9]{5,9}):(photo|video|both)$/.exec(data);
-    if (!match) return null;
-    return { nm: match[1]!, kind: match[2] as MediaKind };
 }
