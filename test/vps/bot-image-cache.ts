@@ -54,22 +54,45 @@ export async function buildOrLoadBotImage(shared: SharedBuild): Promise<"built" 
     }
 }
 
-/** sha256 over the relative path and content (or link target) of every file under the dirs. */
-function contentKey(root: string, dirs: readonly string[]): string {
+/**
+ * sha256 over the relative path and content (or link target) of every file under `dirs` (build
+ * contexts inside `root`),
+ * leaving out the top-level entries their .dockerignore names (bot/README.md, bot/test/...), so
+ * editing those builds nothing. Patterns other than plain names and `*` globs are not honoured:
+ * the key then covers more files than the build sees, which only costs a rebuild.
+ */
+export function contentKey(root: string, dirs: readonly string[]): string {
     const hash = createHash("sha256");
-    const walk = (dir: string) => {
-        for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1)) {
+    const walk = (dir: string, ignored: (name: string) => boolean) => {
+        const entries = readdirSync(dir, { withFileTypes: true })
+            .filter((entry) => !ignored(entry.name))
+            .sort((a, b) => (a.name < b.name ? -1 : 1));
+        for (const entry of entries) {
             const path = join(dir, entry.name);
             if (entry.isDirectory()) {
-                walk(path);
+                walk(path, () => false);
             } else {
                 const content = entry.isSymbolicLink() ? readlinkSync(path) : readFileSync(path);
                 hash.update(`${relative(root, path)}\0`).update(content).update("\0");
             }
         }
     };
-    for (const dir of dirs) walk(join(root, dir));
+    for (const dir of dirs) walk(join(root, dir), dockerIgnored(join(root, dir)));
     return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * The top-level names a build context's .dockerignore leaves out (plain names, `*` globs); the
+ * Dockerfile and .dockerignore always count, as they shape the build even when listed.
+ */
+function dockerIgnored(context: string): (name: string) => boolean {
+    const file = join(context, ".dockerignore");
+    if (!existsSync(file)) return () => false;
+    const always = new Set(["Dockerfile", ".dockerignore"]);
+    const patterns = readFileSync(file, "utf8").split("\n").map((line) => line.trim())
+        .filter((line) => line !== "" && !line.startsWith("#") && !/[/!?[\\]/.test(line))
+        .map((line) => new RegExp(`^${line.replace(/[.+^${}()|]/g, "\\$&").replace(/\*/g, ".*")}$`));
+    return (name) => !always.has(name) && patterns.some((pattern) => pattern.test(name));
 }
 
 /**
