@@ -9,6 +9,8 @@ import { Cleanup } from "./cleanup.js";
 import { startSharedFixtures, type SharedFixtures } from "./fixtures.js";
 import { ensureHlsInput } from "./hls-inputs.js";
 import {
+    floodRow,
+    floodRun,
     idleRow,
     idleSamples,
     measureBigVideo,
@@ -93,7 +95,7 @@ async function step(id: string, name: string, target: string, run: () => Promise
 
 async function main(): Promise<void> {
     mkdirSync(cacheDir, { recursive: true });
-    const needsBot = ["2", "2b", "4", "5", "6", "7"].some(wanted);
+    const needsBot = ["2", "2b", "4", "5", "6", "7", "9"].some(wanted);
     const needsFixtures = needsBot || wanted("1");
     if (needsFixtures) progress("starting a private Postgres cluster + HLS fixture (bot helpers)");
     const fixtures = needsFixtures ? await startSharedFixtures(cleanup) : undefined;
@@ -131,16 +133,33 @@ async function main(): Promise<void> {
         return row;
     });
 
+    await step("9", "Other users' replies during a flood", "p95 < 2 s", async () => {
+        const runs = [];
+        for (const [label, env] of [
+            ["production rate limit (3 s)", {}],
+            ["rate limit off", { RATE_LIMIT_SECONDS: "0" }],
+        ] as const) {
+            progress(`9: a 130-message flood, ${label}`);
+            const rig = await startRig({
+                entry, hlsDir: fixtures!.hlsDir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
+                extraEnv: env, perChatIntervalMs: 1000,
+            });
+            runs.push(await floodRun(rig, label, articleSet("latency")));
+            await rig.bot.stop();
+        }
+        return floodRow(runs);
+    });
+
     await step("8", "Plan determinism", "0 steps", () =>
         Promise.resolve(measurePlanDeterminism(root)),
     );
     await step("8b", "Second apply on the test VPS", "second apply: 0 CHANGED", () =>
         measureVpsBootstrap(withVps, cleanup),
     );
-    await step("9", "Language host build", "— (informational)", () =>
+    await step("10", "Language host build", "— (informational)", () =>
         Promise.resolve(measureLanguageHostBuild(root, withToolchain)),
     );
-    await step("10", "Real engine on the Timeweb project", "each < 30 s", () =>
+    await step("11", "Real engine on the Timeweb project", "each < 30 s", () =>
         measureTimewebEngine(root, withEngine, cleanup),
     );
 }
@@ -183,7 +202,7 @@ async function rigMeasurements(entry: string, fixtures: SharedFixtures | undefin
         "— (informational)",
         async () => (await measureBoth())[1],
     );
-    await step("5", "Repeat request", "0 CDN requests, 0 upload bytes", async () =>
+    await step("5", "Repeat request", "0 upload bytes; only conditional requests, all 304", async () =>
         measureRepeat(await rig(), articleSet("repeat")[0]!),
     );
     await step("7", "50 users within 10 s", "all served, no errors, ffmpeg <= limit", async () =>

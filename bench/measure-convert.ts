@@ -41,6 +41,7 @@ export async function measureConversion(input: HlsInput, cleanup: Cleanup): Prom
         {
             ffmpegPath: config.ffmpegPath,
             timeoutMs: 900_000,
+            readTimeoutMs: config.readTimeoutMs,
             maxBytes: config.maxVideoBytes,
             maxJobs: 1,
             allowedHosts: config.cdn.allowedHosts,

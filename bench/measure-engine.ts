@@ -45,7 +45,7 @@ const HOST_NAME = (version: string) =>
     `Language host (pulumi-language-nodejs v${version}) build: cold (empty Go module and build ` +
     "caches, downloads included), warm (Go caches filled), and a cached toolchain/install-pulumi.sh";
 
-/** Row 9. The cold build downloads the modules and takes minutes: only with --with-toolchain. */
+/** Row 10. The cold build downloads the modules and takes minutes: only with --with-toolchain. */
 export function measureLanguageHostBuild(root: string, withCold: boolean): Row {
     const version = hostVersion(root);
     const work = mkdtempSync(join(tmpdir(), "bench-langhost-"));
@@ -66,7 +66,7 @@ export function measureLanguageHostBuild(root: string, withCold: boolean): Row {
                 stdio: "ignore",
             })));
         return {
-            id: "9",
+            id: "10",
             name: HOST_NAME(version),
             ours: `cold ${cold === undefined ? "not measured (--with-toolchain)" : seconds(cold)}; ` +
                 `warm ${describeSpread(warm, seconds)}; install-pulumi.sh cached ` +
@@ -87,14 +87,14 @@ const ENGINE_NAME =
     "`pulumi preview` and a no-op `pulumi up --expect-no-changes`";
 const ENGINE_TARGET = "each < 30 s";
 
-/** Row 10 (needs root: the lab runs under `unshare --net`): only with --with-engine. */
+/** Row 11 (needs root: the lab runs under `unshare --net`): only with --with-engine. */
 export async function measureTimewebEngine(
     root: string,
     enabled: boolean,
     cleanup: Cleanup,
 ): Promise<Row> {
     if (!enabled) {
-        return notMeasured("10", ENGINE_NAME, ENGINE_TARGET,
+        return notMeasured("11", ENGINE_NAME, ENGINE_TARGET,
             "needs root: `npm run bench -- --with-engine` (or BENCH_WITH_ENGINE=1)");
     }
     const { Lab, copyProject, engineEnv, stackSetup } =
@@ -126,7 +126,7 @@ export async function measureTimewebEngine(
     }
     const met = [...preview, ...noop].every((ms) => ms < 30_000);
     return {
-        id: "10",
+        id: "11",
         name: ENGINE_NAME,
         ours: `preview ${describeSpread(preview, seconds)}; no-op up ` +
             `${describeSpread(noop, seconds)}; first up ${seconds(firstUp)}`,

@@ -30,13 +30,15 @@ export interface RigOptions {
     hlsDir: string;
     pgAdminUrl: string;
     extraEnv?: Record<string, string>;
+    /** Telegram's per-chat flood limit in the fake Bot API (0 = off). */
+    perChatIntervalMs?: number;
     cleanup: Cleanup;
 }
 
 export async function startRig(o: RigOptions): Promise<Rig> {
     const tempDir = mkdtempSync(join(tmpdir(), "bench-bot-"));
     o.cleanup.add(`temp dir ${tempDir}`, () => rmSync(tempDir, { recursive: true, force: true }));
-    const tg = new FakeTelegram(TOKEN);
+    const tg = new FakeTelegram(TOKEN, undefined, o.perChatIntervalMs);
     await tg.start();
     o.cleanup.add("fake Bot API", () => tg.stop());
     const meter = new ApiMeter(tg.url);

@@ -12,6 +12,7 @@ import { AnalyticsServiceClient, GatewayClient } from "./services/ecosystem-serv
 import { ffmpegAvailable } from "./services/video/ffmpeg.js";
 import { MediaCache } from "./services/storage/media-cache.js";
 import { MediaLookup } from "./services/wb/media-lookup.js";
+import { FairScheduler } from "./services/fair-scheduler.js";
 import { TaskRegistry } from "./services/task-registry.js";
 import { TempFiles } from "./services/video/temp-files.js";
 import { VideoConverter } from "./services/video/video-converter.js";
@@ -31,6 +32,9 @@ export interface App {
 
 const POLL_TIMEOUT_SECONDS = 25;
 const EMPTY_POLL_MIN_MS = 500;
+/** Updates handled at once (all users), and updates one user may have waiting. */
+const SCHEDULER_CONCURRENCY = 50;
+const QUEUED_PER_USER = 10;
 
 /** Wires the services, starts long polling and returns a handle to stop everything. */
 export async function startApp(
@@ -92,6 +96,7 @@ export async function startApp(
             {
                 ffmpegPath: config.ffmpegPath,
                 timeoutMs: config.convertTimeoutMs,
+                readTimeoutMs: config.readTimeoutMs,
                 maxBytes: config.maxVideoBytes,
                 maxJobs: config.ffmpegMaxJobs,
                 allowedHosts: config.cdn.allowedHosts,
@@ -100,6 +105,9 @@ export async function startApp(
             log,
         ),
         tasks,
+        scheduler: new FairScheduler(SCHEDULER_CONCURRENCY, QUEUED_PER_USER, (error) =>
+            log.error({ err: error }, "scheduled update failed"),
+        ),
         temp,
         cards: new CardSearches(),
         uploadApi,
@@ -156,6 +164,7 @@ export async function startApp(
             log.info("stopping: polling off, cancelling jobs");
             channel?.stop();
             await runner.stop().catch((e: unknown) => log.warn({ err: describe(e) }, "runner"));
+            await deps.scheduler.close(3000);
             await tasks.shutdown(6000);
             await temp.removeAll();
             await analytics.stop(1500);

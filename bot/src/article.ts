@@ -24,6 +24,11 @@ export function isArticle(input: string): boolean {
     return parseArticle(input) !== null;
 }
 
+/** True when the text contains a link to a Wildberries product (not just any number). */
+export function hasProductLink(input: string): boolean {
+    return input.length <= 2000 && findUrls(input).some((raw) => articleFromUrl(raw) !== null);
+}
+
 // A WB link (scheme optional), any other http(s) link, or any other "domain.tld/path" token.
 const URL_TOKEN = new RegExp(
     [

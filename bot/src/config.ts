@@ -75,6 +75,7 @@ const schema = z.object({
     HLS_MAX_VIDEO_SIZE_MB: int(CLOUD_UPLOAD_LIMIT_MB, 1, 2000),
     HLS_TEMP_DIR: z.string().min(1).default(join(tmpdir(), "mpcabinet-media")),
     HLS_CONVERT_TIMEOUT: int(300, 5, 3600),
+    HLS_READ_TIMEOUT: seconds(15, 0.2, 120),
     FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
     FFMPEG_MAX_JOBS: int(1, 1, 8),
     RATE_LIMIT_SECONDS: seconds(3, 0, 3600),
@@ -97,12 +98,13 @@ const schema = z.object({
     WB_VIDEO_HOST_TEMPLATE: hostTemplate.default("https://videonme-basket-{NN}.wbbasket.ru"),
     WB_CDN_ALLOWED_HOSTS: z.string().default(".wbbasket.ru,.wbcontent.net"),
     WB_API_TIMEOUT: seconds(10, 0.1, 120),
+    WB_LOOKUP_DEADLINE_SECONDS: seconds(15, 0.2, 60),
     WB_MAX_REQUESTS_PER_ARTICLE: int(250, 10, 250),
     WB_MAX_IN_FLIGHT: int(20, 1, 20),
     WB_MAX_BASKET: int(100, 1, 400),
     WB_MAX_PHOTOS: int(30, 1, 50),
     CACHE_TTL_HOURS: int(24 * 7, 1, 24 * 365),
-    VIDEO_NOT_FOUND_TTL_SECONDS: int(3600, 1, 7 * 24 * 3600),
+    VIDEO_NOT_FOUND_TTL_SECONDS: int(600, 1, 7 * 24 * 3600),
     HEARTBEAT_FILE: z.string().min(1).default(join(tmpdir(), "mpcabinet-bot.heartbeat")),
     USE_GATEWAY: bool(false),
     GATEWAY_URL: httpUrl.default("http://api-gateway:8000"),
@@ -133,6 +135,8 @@ export interface Config {
     maxVideoMb: number;
     tempDir: string;
     convertTimeoutMs: number;
+    /** No video bytes from the CDN for this long: the job is stalled and stops. */
+    readTimeoutMs: number;
     ffmpegPath: string;
     ffmpegMaxJobs: number;
     messageIntervalMs: number;
@@ -151,6 +155,8 @@ export interface Config {
         maxBasket: number;
         maxPhotos: number;
     };
+    /** Time for one article lookup (card and video search); then the user gets an answer. */
+    lookupDeadlineMs: number;
     cacheTtlMs: number;
     videoNotFoundTtlMs: number;
     heartbeatFile: string;
@@ -220,6 +226,7 @@ function toConfig(e: Env): Config {
         maxVideoBytes: maxVideoMb * 1024 * 1024,
         tempDir: e.HLS_TEMP_DIR,
         convertTimeoutMs: e.HLS_CONVERT_TIMEOUT * 1000,
+        readTimeoutMs: Math.round(e.HLS_READ_TIMEOUT * 1000),
         ffmpegPath: e.FFMPEG_PATH,
         ffmpegMaxJobs: e.FFMPEG_MAX_JOBS,
         messageIntervalMs: e.RATE_LIMIT_SECONDS * 1000,
@@ -238,6 +245,7 @@ function toConfig(e: Env): Config {
             maxBasket: e.WB_MAX_BASKET,
             maxPhotos: e.WB_MAX_PHOTOS,
         },
+        lookupDeadlineMs: Math.round(e.WB_LOOKUP_DEADLINE_SECONDS * 1000),
         cacheTtlMs: e.CACHE_TTL_HOURS * 3600 * 1000,
         videoNotFoundTtlMs: e.VIDEO_NOT_FOUND_TTL_SECONDS * 1000,
         heartbeatFile: e.HEARTBEAT_FILE,

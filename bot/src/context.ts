@@ -6,6 +6,7 @@ import type { Analytics } from "./services/storage/analytics.js";
 import type { GatewayClient } from "./services/ecosystem-services.js";
 import type { MediaCache } from "./services/storage/media-cache.js";
 import type { MediaLookup } from "./services/wb/media-lookup.js";
+import type { FairScheduler } from "./services/fair-scheduler.js";
 import type { TaskRegistry } from "./services/task-registry.js";
 import type { TempFiles } from "./services/video/temp-files.js";
 import type { VideoConverter } from "./services/video/video-converter.js";
@@ -19,6 +20,8 @@ export interface Deps {
     analytics: Analytics;
     converter: VideoConverter;
     tasks: TaskRegistry;
+    /** Runs the features: one update at a time per user, users taking turns. */
+    scheduler: FairScheduler;
     temp: TempFiles;
     cards: CardSearches;
     /** Same server as the bot's API, with the long upload timeout. */

@@ -1,45 +1,26 @@
 import type { InlineKeyboardMarkup } from "grammy/types";
+import { callbackData } from "./callback-data.js";
 
-export type MediaKind = "photo" | "video" | "both";
+export const MEDIA_KINDS = ["photo", "video", "both"] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
 export type KeyboardState = "searching" | "found" | "not_found";
 
-/**
- * One kind of button: its typed data, packed into callback data and matched by `pattern`. A
- * feature handles its own kind (`composer.callbackQuery(kind.pattern, ...)`); a button no kind
- * matches reaches the last feature, the stale-button answer (features/unhandled.ts).
- */
-export interface ButtonKind<T> {
-    readonly pattern: RegExp;
-    pack(data: T): string;
-    /** The data of a matching callback, or null for anything else (forged or stale). */
-    unpack(data: string): T | null;
-}
-
-export interface DownloadButton {
-    readonly nm: string;
-    readonly kind: MediaKind;
-}
-
-/** `download:{nm}:{photo|video|both}`: the card's buttons. */
-export const downloadButton: ButtonKind<DownloadButton> = {
-    pattern: /^download:([1-9][0-9]{5,9}):(photo|video|both)$/,
-    pack: ({ nm, kind }) => `download:${nm}:${kind}`,
-    unpack(data) {
-        const match = downloadButton.pattern.exec(data);
-        if (!match) return null;
-        return { nm: match[1]!, kind: match[2] as MediaKind };
-    },
-};
+/** `download:{nm}:{photo|video|both}` (bot-spec 1.7); nm without leading zeros, 6..10 digits. */
+export const downloadData = callbackData("download", {
+    nm: /[1-9][0-9]{5,9}/,
+    kind: MEDIA_KINDS,
+});
 
 /** The card's buttons: photos always, video and "everything" only once a video was found. */
 export function mediaKeyboard(nm: string, state: KeyboardState): InlineKeyboardMarkup {
-    const button = (text: string, kind: MediaKind) => [
-        { text, callback_data: downloadButton.pack({ nm, kind }) },
-    ];
-    const rows = [button("📷 Скачать фото", "photo")];
+    const button = (text: string, kind: MediaKind) => ({
+        text,
+        callback_data: downloadData.pack({ nm, kind }),
+    });
+    const rows = [[button("📷 Скачать фото", "photo")]];
     if (state === "found") {
-        rows.push(button("🎬 Скачать видео", "video"));
-        rows.push(button("📦 Скачать всё", "both"));
+        rows.push([button("🎬 Скачать видео", "video")]);
+        rows.push([button("📦 Скачать всё", "both")]);
     }
     return { inline_keyboard: rows };
 }

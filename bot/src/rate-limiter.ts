@@ -1,9 +1,16 @@
+export type Verdict =
+    | { allowed: true }
+    /** `notify` is true for the first rejection after an accepted action only. */
+    | { allowed: false; waitSeconds: number; notify: boolean };
+
 /**
  * Per-user minimum interval between accepted actions. A rejected action does not move the
- * user's timestamp. Old entries are purged once the map grows past `purgeAbove`.
+ * user's timestamp, and only the first rejection inside a cooldown asks for a notice (a flood of
+ * rejected messages gets one "wait" reply, not one each). Old entries are purged once the map
+ * grows past `purgeAbove`.
  */
 export class RateLimiter {
-    private readonly last = new Map<number, number>();
+    private readonly last = new Map<number, { at: number; noticed: boolean }>();
 
     constructor(
         private readonly intervalMs: number,
@@ -15,19 +22,23 @@ export class RateLimiter {
         return this.last.size;
     }
 
-    /** 0 when allowed (and recorded), else the whole seconds the user should wait. */
-    hit(userId: number, now = Date.now()): number {
+    hit(userId: number, now = Date.now()): Verdict {
         const previous = this.last.get(userId);
-        if (previous !== undefined && now - previous < this.intervalMs) {
-            return Math.floor((this.intervalMs - (now - previous)) / 1000) + 1;
+        if (previous !== undefined && now - previous.at < this.intervalMs) {
+            const waitSeconds = Math.floor((this.intervalMs - (now - previous.at)) / 1000) + 1;
+            const notify = !previous.noticed;
+            previous.noticed = true;
+            return { allowed: false, waitSeconds, notify };
         }
-        this.last.set(userId, now);
+        this.last.set(userId, { at: now, noticed: false });
         if (this.last.size > this.purgeAbove) this.purge(now);
-        return 0;
+        return { allowed: true };
     }
 
     private purge(now: number): void {
         const horizon = Math.max(this.intervalMs, 3600_000);
-        for (const [user, at] of this.last) if (now - at > horizon) this.last.delete(user);
+        for (const [user, entry] of this.last) {
+            if (now - entry.at > horizon) this.last.delete(user);
+        }
     }
 }

@@ -69,6 +69,9 @@ export const texts = {
     botError: "❌ Непредвиденная ошибка. Попробуйте позже или обратитесь к администратору.",
     loading: "⏳ Загружаю…",
     photoProgress: (sent: number, total: number) => `📷 Загружаю фото ${sent}/${total}…`,
+    photosMissing: (missing: number, total: number) =>
+        `⚠️ Не удалось загрузить ${missing} из ${total} фото: Wildberries их сейчас не отдаёт. ` +
+        "Остальные отправлены.",
     videoQueued: (position: number) =>
         `⏳ Видео в очереди на обработку: вы ${position}-й. Дождитесь своей очереди.`,
     videoDownloading: (percent: number) => `⬇️ Скачивание: ${percent}%`,

@@ -1,6 +1,9 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planProvisioning } from "../../components/plan/plan";
 import { applySteps, StepFailedError } from "../vps/applier";
+import { host } from "../vps/host-commands";
 import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { attemptLogin, SshSession } from "../vps/ssh";
 import { TestVps } from "../vps/vps";
@@ -122,8 +125,10 @@ describe("1. fresh host, first apply", () => {
         const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
         const allImagesMs = Object.values(durationsMs).reduce((sum, ms) => sum + ms, 0);
         await withSession(async (session) => {
-            log(`bot image: ${mib(botImageBytes)} MiB (its base ${mib(baseImageBytes)} MiB), cold BuildKit ` +
-                `build ${seconds(durationsMs.bot ?? 0)} s (all local images ${seconds(allImagesMs)} s)`);
+            // Built on this cold VPS, or loaded from the run's archive (bot-image-cache.ts).
+            const [how, botMs] = Object.entries(durationsMs).find(([name]) => name.startsWith("bot ")) ?? ["bot", 0];
+            log(`bot image: ${mib(botImageBytes)} MiB (its base ${mib(baseImageBytes)} MiB), ${how} ` +
+                `in ${seconds(botMs)} s (all local images ${seconds(allImagesMs)} s)`);
             const image = provisioned.runtime.botImages["mpcabinet-picture-bot"];
             // BuildKit marks every layer it creates; the classic builder leaves the comment empty.
             const comments = (await session.run(`docker history --format '{{.Comment}}' ${image}`))
@@ -163,6 +168,39 @@ describe("1. fresh host, first apply", () => {
             expect(files.length).toBe(3);
             for (const line of files) expect(line).toMatch(/^600 root:root /);
         });
+    });
+
+    it("the bot image's own ffmpeg (compiled for remuxing only) remuxes HLS into an MP4", async () => {
+        // A 2 s H.264 + AAC stream in TS segments, made on this machine by Debian's full ffmpeg.
+        const hls = join(vps.runDir, "share/hls");
+        mkdirSync(hls);
+        await host("ffmpeg", [
+            "-hide_banner", "-loglevel", "error",
+            "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-f", "lavfi", "-i", "sine",
+            "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
+            join(hls, "index.m3u8"),
+        ]);
+        const image = provisioned.runtime.botImages["mpcabinet-picture-bot"];
+        await withSession((session) => session.run([
+            "set -euo pipefail; install -d -o 10001 -g 10001 /root/e2e-remux;",
+            "docker run --rm --network none -v /mnt/e2e-share/hls:/hls:ro -v /root/e2e-remux:/out",
+            `--entrypoint ffmpeg ${image} -hide_banner -nostdin -loglevel error`,
+            "-protocol_whitelist file,crypto -i /hls/index.m3u8",
+            "-c copy -bsf:a aac_adtstoasc -movflags +faststart -f mp4 -y /out/video.mp4",
+        ].join(" ")));
+        // Read back on this machine: both streams, the whole 2 s.
+        const probe = await host("ffprobe", [
+            "-v", "error", "-show_entries", "stream=codec_name:format=duration,format_name",
+            "-of", "json", join(vps.rootDir, "root/e2e-remux/video.mp4"),
+        ]);
+        const { streams, format } = JSON.parse(probe) as {
+            streams: Array<{ codec_name: string }>;
+            format: { duration: string; format_name: string };
+        };
+        expect(streams.map((stream) => stream.codec_name).sort()).toEqual(["aac", "h264"]);
+        expect(format.format_name).toContain("mp4");
+        expect(Number(format.duration)).toBeCloseTo(2, 0);
     });
 });
 

@@ -1,7 +1,9 @@
 import { cpSync, mkdirSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { buildOrLoadBotImage } from "./bot-image-cache";
 import { imageRootfsMount, shareMount } from "./mounts";
 import { SshSession } from "./ssh";
+import type { TestVps } from "./vps";
 
 /**
  * Local images for the test VPS, built inside the VPS's own Docker engine (the provisioning
@@ -73,10 +75,14 @@ function importRootfs(name: string, tag: string) {
     return `tar -C ${imageRootfsMount}/${name} --numeric-owner -c . | docker import - ${tag}`;
 }
 
-/** Builds every local image inside the VPS; the bot image from bot/Dockerfile. */
+/**
+ * Builds every local image inside the VPS; the bot image from bot/Dockerfile, or loaded from the
+ * archive of the first VPS that built it from the same contexts (bot-image-cache.ts).
+ */
 export async function buildLocalImages(
     session: SshSession,
     botNames: readonly string[],
+    vps: Pick<TestVps, "runDir" | "rootDir" | "rootfsCache">,
 ): Promise<BuiltImages> {
     const durationsMs: Record<string, number> = {};
     const run = (command: string) => session.run(`set -euo pipefail; ${command}`);
@@ -92,8 +98,13 @@ export async function buildLocalImages(
     await timed(durationsMs, "fake-bot-api", () =>
         run(build(localImages.fakeBotApi, `${shareMount}/fake-bot-api`,
             { NODE_IMAGE: localImages.node })));
-    await timed(durationsMs, "bot", () =>
-        run(build(localImages.bot, `${shareMount}/bot`, { NODE_IMAGE: localImages.node })));
+    const started = Date.now();
+    const how = await buildOrLoadBotImage({
+        run, tag: localImages.bot,
+        rootDir: vps.rootDir, shareDir: join(vps.runDir, "share"), rootfsCache: vps.rootfsCache,
+        build: () => run(build(localImages.bot, `${shareMount}/bot`, { NODE_IMAGE: localImages.node })),
+    });
+    durationsMs[`bot (${how})`] = Date.now() - started;
     const [botId, size, baseSize] = (await run(
         `docker image inspect -f '{{.Id}} {{.Size}}' ${localImages.bot} && ` +
             `docker image inspect -f '{{.Size}}' ${localImages.node}`,

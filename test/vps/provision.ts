@@ -88,7 +88,7 @@ export async function provision(
 
     log("building the local images inside the VPS");
     const session = await vps.session();
-    const images = await buildLocalImages(session, config.bots.map((bot) => bot.name))
+    const images = await buildLocalImages(session, config.bots.map((bot) => bot.name), vps)
         .finally(() => session.close());
     for (const [name, ms] of Object.entries(images.durationsMs)) log(`image ${name.padEnd(28)} ${(ms / 1000).toFixed(1)} s`);
 

@@ -7,26 +7,27 @@ import {
     ProductNotFoundError,
     VideoError,
 } from "../errors.js";
-import { downloadButton, type MediaKind } from "../keyboard.js";
+import { downloadData, type MediaKind } from "../keyboard.js";
 import type { UserInfo } from "../services/events.js";
-import { sendPhotos, sendVideo, type Delivery } from "../telegram/media-sender.js";
+import {
+    sendPhotos,
+    sendVideo,
+    type Delivery,
+    type PhotoResult,
+} from "../telegram/media-sender.js";
 import { describe, StatusMessage } from "../telegram/status-message.js";
 import { texts } from "../texts.js";
 import { userOf } from "./user.js";
 
-/** The card's buttons (keyboard.ts, downloadButton); other buttons pass on. */
+/** The card's buttons: `download:{nm}:{photo|video|both}`; other data goes to the stale feature. */
 export const downloadFeature = new Composer<BotContext>();
 
-downloadFeature.callbackQuery(downloadButton.pattern, async (ctx) => {
+downloadFeature.callbackQuery(downloadData.filter, async (ctx, next) => {
     const { deps } = ctx;
-    const parsed = downloadButton.unpack(ctx.callbackQuery.data);
+    const parsed = downloadData.unpack(ctx.callbackQuery.data);
     const message = ctx.callbackQuery.message;
-    if (!parsed || !message) {
-        // Matched by pattern, so only a button whose card Telegram did not send along lands here.
-        ctx.log.warn({ data: ctx.callbackQuery.data }, "download button without its card");
-        await ctx.answerCallbackQuery({ text: texts.staleButton, show_alert: true });
-        return;
-    }
+    // A message older than 48 h is "inaccessible" (date 0): its card cannot be edited any more.
+    if (!parsed || !message || message.date === 0) return next();
     const user = userOf(ctx);
     if (deps.busyUsers.has(user.id)) {
         await ctx.answerCallbackQuery({ text: texts.busy, show_alert: true });
@@ -64,9 +65,9 @@ async function deliver(
     const log = deps.log.child({ nm, kind, user: user.id });
     try {
         if (kind === "photo") {
-            const count = await sendPhotos(d);
-            deps.analytics.track(user, "photo_sent", { nm_id: Number(nm), count });
-            await status.delete();
+            const photos = await sendPhotos(d);
+            deps.analytics.track(user, "photo_sent", { nm_id: Number(nm), count: photos.sent });
+            await finishPhotos(status, photos);
         } else if (kind === "video") {
             await sendVideo(d, (await deps.cache.getProduct(nm))?.title);
             deps.analytics.track(user, "video_sent", { nm_id: Number(nm) });
@@ -80,27 +81,31 @@ async function deliver(
     }
 }
 
+/** The status message goes, unless some photos could not be fetched: then it says how many. */
+async function finishPhotos(status: StatusMessage, photos: PhotoResult): Promise<void> {
+    if (photos.missing === 0) return status.delete();
+    await status.final(texts.photosMissing(photos.missing, photos.sent + photos.missing));
+}
+
 /** Photos first, then the video under its own status message; a video failure keeps photos. */
 async function deliverBoth(d: Delivery, user: UserInfo): Promise<void> {
     const { deps, nm } = d;
-    let count = 0;
+    let photos: PhotoResult = { sent: 0, missing: 0 };
     try {
-        count = await sendPhotos(d);
-        deps.analytics.track(user, "photo_sent", { nm_id: Number(nm), count });
+        photos = await sendPhotos(d);
+        deps.analytics.track(user, "photo_sent", { nm_id: Number(nm), count: photos.sent });
     } catch (error) {
         if (!(error instanceof NoMediaError)) throw error;
     }
-    const hasVideo =
-        (await deps.cache.getFileIds(nm, "video")).length > 0 ||
-        (await deps.lookup.findVideo(nm, d.session)) !== null;
-    if (!hasVideo) {
-        if (count === 0) throw new NoMediaError(nm, "any");
-        await d.status.delete();
+    const hint = (await deps.cache.getProduct(nm))?.hasVideo;
+    if ((await deps.lookup.findVideo(nm, d.session, hint)) === null) {
+        if (photos.sent === 0) throw new NoMediaError(nm, "any");
+        await finishPhotos(d.status, photos);
         return;
     }
     let videoStatus = d.status;
-    if (count > 0) {
-        await d.status.delete();
+    if (photos.sent > 0) {
+        await finishPhotos(d.status, photos);
         const sent = await deps.uploadApi.sendMessage(d.chatId, texts.videoNext);
         videoStatus = new StatusMessage(deps.uploadApi, d.chatId, sent.message_id, deps.log);
     }
@@ -109,7 +114,7 @@ async function deliverBoth(d: Delivery, user: UserInfo): Promise<void> {
         deps.analytics.track(user, "video_sent", { nm_id: Number(nm) });
         await videoStatus.delete();
     } catch (error) {
-        if (count === 0) throw error;
+        if (photos.sent === 0) throw error;
         logFailure(deps.log.child({ nm }), error, d.signal);
         const reason = failureText(error, d.signal, deps.config.maxVideoMb);
         await videoStatus.final(texts.videoFailedAfterPhotos(reason));

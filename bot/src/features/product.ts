@@ -1,4 +1,5 @@
 import { Composer } from "grammy";
+import type { ReplyParameters } from "grammy/types";
 import { parseArticle } from "../article.js";
 import type { BotContext, Deps } from "../context.js";
 import { CdnError, InvalidArticleError, ProductNotFoundError } from "../errors.js";
@@ -7,6 +8,7 @@ import type { UserInfo } from "../services/events.js";
 import type { CdnSession } from "../services/wb/cdn-client.js";
 import type { ProductMedia } from "../services/wb/media-lookup.js";
 import { StatusMessage } from "../telegram/status-message.js";
+import { withoutMention } from "./group-filter.js";
 import { texts, type VideoState } from "../texts.js";
 import { userOf } from "./user.js";
 
@@ -14,25 +16,34 @@ import { userOf } from "./user.js";
 export const productFeature = new Composer<BotContext>();
 
 productFeature.on("message:text", async (ctx) => {
-    const nm = parseArticle(ctx.message.text);
+    const nm = parseArticle(withoutMention(ctx.message.text, ctx.me));
     if (nm === null) {
-        await ctx.reply(texts.invalidFormat);
+        await ctx.reply(texts.invalidFormat, inThread(ctx));
         return;
     }
     await showProduct(ctx, nm);
 });
 
 productFeature.on("message", async (ctx) => {
-    await ctx.reply(texts.invalidFormat);
+    await ctx.reply(texts.invalidFormat, inThread(ctx));
 });
+
+/** In a group, the answer replies to the asking message, so it is clear whom it answers. */
+function inThread(ctx: BotContext): { reply_parameters?: ReplyParameters } {
+    if (ctx.chat?.type === "private" || !ctx.msg) return {};
+    return {
+        reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
+    };
+}
 
 async function showProduct(ctx: BotContext, nm: string): Promise<void> {
     const { deps } = ctx;
     const user = userOf(ctx);
     deps.analytics.track(user, "article_request", { nm_id: Number(nm) });
-    const status = await ctx.reply(texts.searching(nm));
+    const status = await ctx.reply(texts.searching(nm), inThread(ctx));
     const controller = new AbortController();
-    const session = deps.lookup.session(controller.signal);
+    // The whole lookup (card, then the video search) ends by the deadline, whatever the CDN does.
+    const session = deps.lookup.session(controller.signal, deps.config.lookupDeadlineMs);
     let product: ProductMedia;
     try {
         product = await deps.lookup.findProduct(nm, session);

@@ -32,7 +32,16 @@ interface StoredMessage {
 
 type Failure = { status: number; body: Record<string, unknown> };
 
-const BOT_USER = {
+export interface TgGroup {
+    /** Negative, as Telegram's group and supergroup ids are. */
+    id: number;
+    title: string;
+}
+
+/** Methods that post a new message into a chat (what Telegram's per-chat flood limit counts). */
+const SENDING_METHODS = new Set(["sendMessage", "sendPhoto", "sendMediaGroup", "sendVideo"]);
+
+export const BOT_USER = {
     id: 999000111,
     is_bot: true,
     first_name: "MPCabinet Picture Bot",
@@ -57,11 +66,24 @@ export class FakeTelegram {
     private readonly failures = new Map<string, Failure[]>();
     private waiters: Array<() => void> = [];
     private readonly polls = new Set<ServerResponse>();
+    private readonly groups = new Map<number, TgGroup>();
+    private readonly lastSendAt = new Map<number, number>();
+    /** Calls refused with 429 by the per-chat flood limit. */
+    readonly floodRefusals: ApiCall[] = [];
     url = "";
 
+    /**
+     * `perChatIntervalMs` > 0 turns on Telegram's per-chat flood limit: a message sent into a chat
+     * sooner than that after the previous one is refused with 429 and `parameters.retry_after`.
+     * Bot API FAQ: "in a single chat, avoid sending more than one message per second ... eventually
+     * you'll begin receiving 429 errors"; the 429 shape (error_code, description "Too Many
+     * Requests: retry after N", ResponseParameters.retry_after = seconds left to wait) is from the
+     * Bot API reference, "Making requests" and "ResponseParameters".
+     */
     constructor(
         readonly token: string,
         private readonly pollHoldMs = 300,
+        private readonly perChatIntervalMs = 0,
     ) {}
 
     async start(): Promise<void> {
@@ -86,10 +108,8 @@ export class FakeTelegram {
     // --- scripted updates -------------------------------------------------------------------
 
     sendText(user: TgUser, text: string): void {
-        const entities = text.startsWith("/")
-            ? [{ type: "bot_command", offset: 0, length: text.split(" ")[0]!.length }]
-            : undefined;
-        this.pushMessage(user, { text, entities });
+        const entities = entitiesOf(text);
+        this.pushMessage(user, { text, ...(entities.length ? { entities } : {}) });
     }
 
     sendSticker(user: TgUser): void {
@@ -118,7 +138,39 @@ export class FakeTelegram {
         });
     }
 
-    pressButton(user: TgUser, data: string, messageId: number): void {
+    /** A text message in a group; `replyTo` = the id of the bot's message it answers. */
+    sendGroupText(group: TgGroup, user: TgUser, text: string, replyTo?: number): void {
+        this.groups.set(group.id, group);
+        const chat = { id: group.id, type: "supergroup", title: group.title };
+        const entities = entitiesOf(text);
+        this.push({
+            message: {
+                message_id: this.nextMessageId++,
+                date: now(),
+                chat,
+                from: { ...user, is_bot: false },
+                text,
+                ...(entities.length ? { entities } : {}),
+                ...(replyTo === undefined
+                    ? {}
+                    : {
+                          reply_to_message: {
+                              message_id: replyTo,
+                              date: now(),
+                              chat,
+                              from: BOT_USER,
+                              text: this.messages.get(`${group.id}:${replyTo}`)?.text ?? "",
+                          },
+                      }),
+            },
+        });
+    }
+
+    /** A press on a button of the bot's message `messageId` (in the user's chat or a group). */
+    pressButton(user: TgUser, data: string, messageId: number, group?: TgGroup): void {
+        const chat = group
+            ? { id: group.id, type: "supergroup", title: group.title }
+            : { id: user.id, type: "private", first_name: user.first_name };
         this.push({
             callback_query: {
                 id: `cb-${this.nextUpdateId}`,
@@ -128,9 +180,9 @@ export class FakeTelegram {
                 message: {
                     message_id: messageId,
                     date: now(),
-                    chat: { id: user.id, type: "private", first_name: user.first_name },
+                    chat,
                     from: BOT_USER,
-                    text: this.messages.get(`${user.id}:${messageId}`)?.text ?? "",
+                    text: this.messages.get(`${chat.id}:${messageId}`)?.text ?? "",
                 },
             },
         });
@@ -159,6 +211,11 @@ export class FakeTelegram {
 
     callsOf(method: string): ApiCall[] {
         return this.calls.filter((c) => c.method === method);
+    }
+
+    /** Calls addressed to a chat that the fake accepted (not refused by the flood limit). */
+    deliveredTo(chatId: number, method?: string): ApiCall[] {
+        return this.callsTo(chatId, method).filter((c) => !this.floodRefusals.includes(c));
     }
 
     /** Calls addressed to a chat, in order. */
@@ -207,7 +264,7 @@ export class FakeTelegram {
         const { payload, uploads } = parsePayload(req, body);
         const call: ApiCall = { method, payload, uploads, at: Date.now() };
         if (method !== "getUpdates") this.calls.push(call);
-        const failure = this.failures.get(method)?.shift();
+        const failure = this.failures.get(method)?.shift() ?? this.floodLimit(method, payload);
         if (failure) return reply(res, failure.status, failure.body);
         if (method === "getUpdates") return this.getUpdates(payload, res);
         try {
@@ -216,6 +273,28 @@ export class FakeTelegram {
         } catch (error) {
             reply(res, 400, { ok: false, error_code: 400, description: (error as Error).message });
         }
+    }
+
+    private floodLimit(method: string, payload: Record<string, unknown>): Failure | undefined {
+        if (this.perChatIntervalMs <= 0 || !SENDING_METHODS.has(method)) return undefined;
+        const chatId = Number(payload.chat_id);
+        const at = Date.now();
+        const wait = (this.lastSendAt.get(chatId) ?? -Infinity) + this.perChatIntervalMs - at;
+        if (wait <= 0) {
+            this.lastSendAt.set(chatId, at);
+            return undefined;
+        }
+        this.floodRefusals.push(this.calls.at(-1)!);
+        const retryAfter = Math.ceil(wait / 1000);
+        return {
+            status: 429,
+            body: {
+                ok: false,
+                error_code: 429,
+                description: `Too Many Requests: retry after ${retryAfter}`,
+                parameters: { retry_after: retryAfter },
+            },
+        };
     }
 
     /** Number of getUpdates requests served. */
@@ -366,11 +445,24 @@ export class FakeTelegram {
         return {
             message_id: id,
             date: now(),
-            chat: { id: chatId, type: chatId < 0 ? "channel" : "private" },
+            chat: this.groups.has(chatId)
+                ? { id: chatId, type: "supergroup", title: this.groups.get(chatId)!.title }
+                : { id: chatId, type: chatId < 0 ? "channel" : "private" },
             from: BOT_USER,
             ...extra,
         };
     }
+}
+
+/** Entities Telegram would attach: a leading /command and every @username mention. */
+function entitiesOf(text: string): Array<{ type: string; offset: number; length: number }> {
+    const entities: Array<{ type: string; offset: number; length: number }> = [];
+    const command = /^\/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?/.exec(text);
+    if (command) entities.push({ type: "bot_command", offset: 0, length: command[0].length });
+    for (const m of text.matchAll(/(?<![A-Za-z0-9_])@[A-Za-z0-9_]{5,32}/g)) {
+        entities.push({ type: "mention", offset: m.index, length: m[0].length });
+    }
+    return entities;
 }
 
 function now(): number {

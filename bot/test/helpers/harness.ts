@@ -6,7 +6,7 @@ import { inject } from "vitest";
 import { startApp, type App } from "../../src/app.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { FakeCdn } from "./fake-cdn.js";
-import { FakeTelegram, type TgUser } from "./fake-telegram.js";
+import { FakeTelegram, type TgGroup, type TgUser } from "./fake-telegram.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 
 export const TOKEN = "123456789:TEST-fake-token-not-real-abcdef";
@@ -29,11 +29,13 @@ export interface HarnessOptions {
     database?: boolean | ((db: TestDatabase) => string);
     /** How long the fake Bot API holds an empty getUpdates (default 300 ms). */
     pollHoldMs?: number;
+    /** The fake Bot API's per-chat flood limit (0 = off); see FakeTelegram. */
+    perChatIntervalMs?: number;
 }
 
 /** The whole bot, in-process, against a fake Bot API, a fake CDN and a fresh real database. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-    const tg = new FakeTelegram(TOKEN, options.pollHoldMs);
+    const tg = new FakeTelegram(TOKEN, options.pollHoldMs, options.perChatIntervalMs);
     const cdn = new FakeCdn(inject("hlsDir"));
     const tempDir = mkdtempSync(join(tmpdir(), "bot-media-"));
     let db: TestDatabase | undefined;
@@ -114,6 +116,11 @@ export function baseEnv(
 }
 
 let nextUserId = 7_000_000;
+let nextGroupId = -1_009_000_000_000;
+
+export function newGroup(title = "Продавцы"): TgGroup {
+    return { id: nextGroupId--, title };
+}
 
 export function newUser(name = "Тест"): TgUser {
     const id = nextUserId++;

@@ -152,6 +152,35 @@ describe("article flow", () => {
         expect(h.cdn.requestsFor(nm).length).toBeLessThanOrEqual(250);
     });
 
+    it("finds a video whose vol breaks the mod-144 rule (on that vol's own host)", async () => {
+        const nm = freshNm();
+        const vol = (videoVol(nm) + 7) % 144;
+        const base = standardProduct({ nm, photos: 1 });
+        h.cdn.add({ ...base, video: { basket: videoBasket(vol), vol, rendition: "1440p" } });
+        const user = newUser();
+        h.tg.sendText(user, String(nm));
+        await waitForText(h.tg, user.id, ["Видео: есть"]);
+        expect(h.cdn.requestsFor(nm).length).toBeLessThanOrEqual(250);
+    });
+
+    it("a product with no video anywhere costs at most 250 requests, the fallback included", async () => {
+        const p = standardProduct({ photos: 3, video: false });
+        h.cdn.add(p);
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        await waitForText(h.tg, user.id, ["Видео: нет"], 20_000);
+        const requests = h.cdn.requestsFor(p.nm);
+        expect(requests.length).toBeLessThanOrEqual(250);
+        // The search went well beyond the rule's location (1 + 4 renditions) and its 30 hosts:
+        // it used what the budget left after the photos, across hosts and vols.
+        const video = requests.filter((r) => r.path.includes("/hls/"));
+        expect(video.length).toBe(250 - (requests.length - video.length));
+        const vols = new Set(video.map((r) => /\/vol(\d+)\//.exec(r.path)![1]));
+        const hosts = new Set(video.map((r) => /videonme-basket-(\d+)/.exec(r.path)![1]));
+        expect(vols.size).toBeGreaterThan(50);
+        expect(hosts.size).toBeGreaterThan(30);
+    });
+
     it("says 'not found' for an unknown article within the request budget (case 14)", async () => {
         h.cdn.delayMs = 10;
         const nm = freshNm();
@@ -227,3 +256,45 @@ async function waitRows(h: Harness, userId: number, type: string): Promise<unkno
     }
     return [];
 }
+
+// A deadline for the whole lookup: an answer within WB_LOOKUP_DEADLINE_SECONDS whatever the CDN
+// does (1 s here; requests themselves would wait 10 s).
+describe("article flow with a hanging CDN", () => {
+    let h: Harness;
+    beforeAll(async () => {
+        h = await startHarness({
+            database: false,
+            env: { WB_API_TIMEOUT: "10", WB_LOOKUP_DEADLINE_SECONDS: "1" },
+        });
+    });
+    afterAll(async () => {
+        await h?.stop();
+    });
+
+    it("a CDN that never answers: 'WB is not answering' by the deadline, after few requests", async () => {
+        const nm = freshNm();
+        h.cdn.fault(new RegExp(`/${nm}/`), { hang: true });
+        const user = newUser();
+        h.tg.sendText(user, String(nm));
+        await waitForText(h.tg, user.id, ["Не удалось получить данные"], 6000);
+        expect(h.cdn.requestsFor(nm).length).toBeLessThanOrEqual(25);
+    });
+
+    it("a video host that never answers: the card comes, its video line is settled by the deadline", async () => {
+        const p = standardProduct({ photos: 2, card: { media: { photo_count: 2 } } });
+        h.cdn.add(p);
+        h.cdn.fault(new RegExp(`videonme.*/${p.nm}/`), { hang: true });
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        await waitForText(h.tg, user.id, ["Фото: 2 шт.", "ищем"], 6000);
+        await h.tg.waitFor(
+            () => !(h.tg.textOf(user.id, cardMessageId(h.tg, user.id)) ?? "ищем").includes("ищем"),
+            6000,
+            "the card without 'searching'",
+        );
+        const keyboard = h.tg.markupOf(user.id, cardMessageId(h.tg, user.id)) as {
+            inline_keyboard: unknown[];
+        };
+        expect(keyboard.inline_keyboard).toHaveLength(1);
+    });
+});

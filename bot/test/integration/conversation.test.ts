@@ -157,6 +157,17 @@ describe("rate limits", () => {
         await waitForText(h.tg, other.id, ["Как пользоваться"]);
     });
 
+    it("a flood inside the cooldown gets one notice, not one per message", async () => {
+        const user = newUser();
+        for (let i = 0; i < 20; i++) h.tg.sendText(user, "/help");
+        await waitForText(h.tg, user.id, ["Как пользоваться"]);
+        await waitForText(h.tg, user.id, ["слишком часто"]);
+        await sleep(700);
+        const texts = h.tg.callsTo(user.id, "sendMessage").map((c) => String(c.payload.text));
+        expect(texts.filter((t) => t.includes("слишком часто"))).toHaveLength(1);
+        expect(texts).toHaveLength(2);
+    });
+
     it("limits button presses too (10.1.7)", async () => {
         const user = newUser();
         h.tg.pressButton(user, "download:bogus", 1);

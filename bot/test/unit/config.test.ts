@@ -22,6 +22,8 @@ describe("loadConfig", () => {
         expect(c.cdn.allowedHosts).toEqual([".wbbasket.ru", ".wbcontent.net"]);
         expect(c.cdn.maxRequestsPerArticle).toBe(250);
         expect(c.cdn.maxInFlight).toBe(20);
+        expect(c.lookupDeadlineMs).toBe(15_000);
+        expect(c.videoNotFoundTtlMs).toBe(600_000);
         expect(c.ffmpegMaxJobs).toBe(1);
         expect(c.dbSchema).toBe("mpcabinet");
         expect(c.analyticsEnabled).toBe(true);

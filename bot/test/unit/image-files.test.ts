@@ -22,7 +22,16 @@ describe("container build inputs", () => {
         const froms = dockerfile.match(/^FROM .*/gm) ?? [];
         expect(froms.length).toBeGreaterThanOrEqual(2);
         for (const from of froms) expect(from).toMatch(/^FROM \$\{NODE_IMAGE\}/);
-        expect(dockerfile).toContain("--no-install-recommends ffmpeg tini");
+        // ffmpeg is compiled from Debian's current source package in a build stage, for remuxing
+        // only, and only its binary (linked to libc alone) reaches the runtime image.
+        expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS ffmpeg$/m);
+        expect(dockerfile).toContain("apt-get source ffmpeg");
+        expect(dockerfile).toContain("--disable-everything --disable-autodetect");
+        expect(dockerfile).toContain("--enable-protocol=file,pipe,http,tcp,crypto");
+        expect(dockerfile).toContain("dpkg-buildflags --get CFLAGS");
+        expect(dockerfile).toContain("COPY --from=ffmpeg /out/ /");
+        expect(dockerfile).toContain("--no-install-recommends tini");
+        expect(dockerfile).not.toMatch(/apt-get install[^\n]* ffmpeg/);
         expect(dockerfile).toContain("npm ci --omit=dev");
         expect(dockerfile).toMatch(/^USER 10001:10001$/m);
         expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*dist\/healthcheck\.js/m);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { downloadButton, mediaKeyboard } from "../../src/keyboard.js";
+import { callbackData } from "../../src/callback-data.js";
+import { downloadData, mediaKeyboard } from "../../src/keyboard.js";
 
 describe("media keyboard (spec 1.7)", () => {
     const data = (state: "searching" | "found" | "not_found") =>
@@ -20,37 +21,23 @@ describe("media keyboard (spec 1.7)", () => {
         ]);
     });
 
-    it("sends only buttons that its download kind's pattern matches", () => {
-        for (const row of data("found")) {
-            expect(row[0]).toMatch(downloadButton.pattern);
-        }
-    });
-
     it("keeps callback data within Telegram's 64 bytes", () => {
-        const packed = downloadButton.pack({ nm: "9999999999", kind: "photo" });
-        expect(Buffer.byteLength(packed)).toBeLessThanOrEqual(64);
+        const longest = downloadData.pack({ nm: "9999999999", kind: "photo" });
+        expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(64);
     });
 });
 
-describe("the download button's data (10.1.6)", () => {
-    it("unpacks the three download types", () => {
-        expect(downloadButton.unpack("download:87654321:video")).toEqual({
+describe("download callback data (10.1.6)", () => {
+    it("unpacks the three download types, typed", () => {
+        expect(downloadData.unpack("download:87654321:video")).toEqual({
             nm: "87654321",
             kind: "video",
         });
-        expect(downloadButton.unpack("download:123456:photo")).toEqual({
-            nm: "123456",
-            kind: "photo",
-        });
-        expect(downloadButton.unpack("download:1234567890:both")).toEqual({
+        expect(downloadData.unpack("download:123456:photo")).toEqual({ nm: "123456", kind: "photo" });
+        expect(downloadData.unpack("download:1234567890:both")).toEqual({
             nm: "1234567890",
             kind: "both",
         });
-    });
-
-    it("unpacks what it packs", () => {
-        const data = { nm: "87654321", kind: "both" } as const;
-        expect(downloadButton.unpack(downloadButton.pack(data))).toEqual(data);
     });
 
     it.each([
@@ -62,9 +49,21 @@ describe("the download button's data (10.1.6)", () => {
         "download:12345678",
         "download:abc:photo",
         "upload:12345678:photo",
+        "xdownload:12345678:photo",
         "",
-    ])("rejects %j", (input) => {
-        expect(downloadButton.unpack(input)).toBeNull();
-        expect(input).not.toMatch(downloadButton.pattern);
+    ])("rejects %j (the filter too)", (input) => {
+        expect(downloadData.unpack(input)).toBeNull();
+        expect(downloadData.filter.test(input)).toBe(false);
+    });
+
+    it("refuses to pack a value its own filter would reject", () => {
+        expect(() => downloadData.pack({ nm: "12", kind: "photo" })).toThrow(/bad callback data/);
+    });
+
+    it("keeps kinds apart: a second kind of button has its own prefix and filter", () => {
+        const page = callbackData("page", { n: /[0-9]{1,3}/ });
+        expect(page.unpack("page:7")).toEqual({ n: "7" });
+        expect(page.filter.test("download:12345678:photo")).toBe(false);
+        expect(downloadData.filter.test(page.pack({ n: "7" }))).toBe(false);
     });
 });

@@ -22,13 +22,24 @@ describe("photoBatches (10.2.12)", () => {
 });
 
 describe("RateLimiter (spec 1.6)", () => {
+    const wait = (seconds: number, notify: boolean) => ({ allowed: false, waitSeconds: seconds, notify });
+
     it("rejects within the interval with floor(limit - elapsed) + 1 seconds and keeps the first timestamp", () => {
         const limiter = new RateLimiter(3000);
-        expect(limiter.hit(1, 10_000)).toBe(0);
-        expect(limiter.hit(1, 10_500)).toBe(3);
-        expect(limiter.hit(1, 12_100)).toBe(1);
-        expect(limiter.hit(2, 12_100)).toBe(0);
-        expect(limiter.hit(1, 13_000)).toBe(0);
+        expect(limiter.hit(1, 10_000)).toEqual({ allowed: true });
+        expect(limiter.hit(1, 10_500)).toEqual(wait(3, true));
+        expect(limiter.hit(1, 12_100)).toEqual(wait(1, false));
+        expect(limiter.hit(2, 12_100)).toEqual({ allowed: true });
+        expect(limiter.hit(1, 13_000)).toEqual({ allowed: true });
+    });
+
+    it("asks for one notice per cooldown, however many actions it rejects", () => {
+        const limiter = new RateLimiter(3000);
+        limiter.hit(1, 0);
+        const verdicts = Array.from({ length: 129 }, (_, i) => limiter.hit(1, 10 + i));
+        expect(verdicts.filter((v) => !v.allowed && v.notify)).toHaveLength(1);
+        expect(limiter.hit(1, 3000)).toEqual({ allowed: true });
+        expect(limiter.hit(1, 3001)).toEqual(wait(3, true));
     });
 
     it("forgets users idle for over an hour once it tracks more than purgeAbove, and only them", () => {
@@ -41,8 +52,9 @@ describe("RateLimiter (spec 1.6)", () => {
         limiter.hit(4, 3_700_000); // the 4th user: users 1 and 2 have been idle for > 1 h
 
         expect(limiter.trackedUsers).toBe(2);
-        expect(limiter.hit(4, 3_700_500)).toBe(1); // the users kept still have their limits
-        expect(limiter.hit(1, 3_700_500)).toBe(0);
+        // The users kept still have their limits.
+        expect(limiter.hit(4, 3_700_500)).toEqual(wait(1, true));
+        expect(limiter.hit(1, 3_700_500)).toEqual({ allowed: true });
         expect(limiter.trackedUsers).toBe(3);
     });
 
@@ -57,7 +69,7 @@ describe("RateLimiter (spec 1.6)", () => {
         long.hit(1, 0);
         long.hit(2, 1.5 * hours); // over purgeAbove; user 1 is 1.5 h into its 2 h interval
         expect(long.trackedUsers).toBe(2);
-        expect(long.hit(1, 1.6 * hours)).toBeGreaterThan(0);
+        expect(long.hit(1, 1.6 * hours)).toMatchObject({ allowed: false });
     });
 });
 

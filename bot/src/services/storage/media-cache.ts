@@ -1,19 +1,34 @@
 import type { Logger } from "pino";
 import { errorText, type Database } from "./db.js";
 import { MemoryCache } from "../memory-cache.js";
+import type { Validator } from "../wb/cdn-client.js";
 
 export interface ProductInfo {
     title?: string;
     photoCount: number;
+    /** card.json's has_video, when it said. */
+    hasVideo?: boolean;
+    /** The validators of card.json when it was read; null = the product has no card.json. */
+    card: { validator?: Validator } | null;
+    /** When the CDN last confirmed this (ms since the epoch). */
+    checkedAt: number;
 }
 
 export type FileKind = "photo" | "video";
 
+/** A Telegram file_id and what identifies the CDN content it was uploaded from. */
+export interface CachedFile {
+    fileId: string;
+    sha256: string;
+    validator?: Validator;
+}
+
 /**
- * Caches that survive restarts: vol -> photo basket, product title and photo count, nm -> video
- * playlist URL (a null URL = "no video", kept for a shorter time) and Telegram file_ids per
- * article. Postgres is the store; a memory layer answers first and covers a database outage.
- * Every read and write degrades to a miss / no-op when the database fails.
+ * Caches that survive restarts: vol -> photo basket, product title and photo count (with the
+ * validators of card.json), nm -> video playlist URL (a null URL = "no video", kept for a shorter
+ * time) and Telegram file_ids per media URL with the content they came from. Postgres is the
+ * store; a memory layer answers first and covers a database outage. Every read and write degrades
+ * to a miss / no-op when the database fails.
  */
 export class MediaCache {
     private readonly memory = new MemoryCache<unknown>();
@@ -56,24 +71,61 @@ export class MediaCache {
 
     async getProduct(nm: string): Promise<ProductInfo | undefined> {
         return this.read(`product:${nm}`, async () => {
-            const rows = await this.db!.query<{ title: string | null; photo_count: number }>(
-                `SELECT title, photo_count FROM ${this.t}.products
+            const rows = await this.db!.query<{
+                title: string | null;
+                photo_count: number;
+                has_video: boolean | null;
+                has_card: boolean;
+                card_etag: string | null;
+                card_last_modified: string | null;
+                checked_at: string;
+            }>(
+                `SELECT title, photo_count, has_video, has_card, card_etag, card_last_modified,
+                        (extract(epoch FROM updated_at) * 1000)::float8 AS checked_at
+                 FROM ${this.t}.products
                  WHERE nm = $1 AND updated_at > now() - make_interval(secs => $2)`,
                 [nm, this.ttlMs / 1000],
             );
             const row = rows[0];
-            return row ? { title: row.title ?? undefined, photoCount: row.photo_count } : undefined;
+            if (!row) return undefined;
+            const validator =
+                row.card_etag || row.card_last_modified
+                    ? {
+                          etag: row.card_etag ?? undefined,
+                          lastModified: row.card_last_modified ?? undefined,
+                      }
+                    : undefined;
+            return {
+                title: row.title ?? undefined,
+                photoCount: row.photo_count,
+                hasVideo: row.has_video ?? undefined,
+                card: row.has_card ? { validator } : null,
+                checkedAt: Number(row.checked_at),
+            };
         });
     }
 
     async setProduct(nm: string, info: ProductInfo): Promise<void> {
         this.memory.set(`product:${nm}`, info, this.ttlMs);
         await this.write(
-            `INSERT INTO ${this.t}.products (nm, title, photo_count, updated_at)
-             VALUES ($1, $2, $3, now())
+            `INSERT INTO ${this.t}.products (nm, title, photo_count, has_video, has_card, card_etag,
+                 card_last_modified, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::float8 / 1000))
              ON CONFLICT (nm) DO UPDATE
-             SET title = EXCLUDED.title, photo_count = EXCLUDED.photo_count, updated_at = now()`,
-            [nm, info.title ?? null, info.photoCount],
+             SET title = EXCLUDED.title, photo_count = EXCLUDED.photo_count,
+                 has_video = EXCLUDED.has_video, has_card = EXCLUDED.has_card,
+                 card_etag = EXCLUDED.card_etag, card_last_modified = EXCLUDED.card_last_modified,
+                 updated_at = EXCLUDED.updated_at`,
+            [
+                nm,
+                info.title ?? null,
+                info.photoCount,
+                info.hasVideo ?? null,
+                info.card !== null,
+                info.card?.validator?.etag ?? null,
+                info.card?.validator?.lastModified ?? null,
+                info.checkedAt,
+            ],
         );
     }
 
@@ -99,42 +151,58 @@ export class MediaCache {
         );
     }
 
-    async getFileIds(nm: string, kind: FileKind): Promise<string[]> {
-        const ids = await this.read(`files:${kind}:${nm}`, async () => {
-            const rows = await this.db!.query<{ file_id: string }>(
-                `SELECT file_id FROM ${this.t}.file_ids WHERE nm = $1 AND kind = $2
-                 ORDER BY position`,
-                [nm, kind],
+    async forgetVideo(nm: string): Promise<void> {
+        this.memory.delete(`video:${nm}`);
+        await this.write(`DELETE FROM ${this.t}.video_cache WHERE nm = $1`, [nm]);
+    }
+
+    /** The file_id uploaded from `url`, unless it is older than the cache lifetime. */
+    async getFile(url: string): Promise<CachedFile | undefined> {
+        return this.read(`file:${url}`, async () => {
+            const rows = await this.db!.query<{
+                file_id: string;
+                sha256: string;
+                etag: string | null;
+                last_modified: string | null;
+            }>(
+                `SELECT file_id, sha256, etag, last_modified FROM ${this.t}.media_files
+                 WHERE url = $1 AND stored_at > now() - make_interval(secs => $2)`,
+                [url, this.ttlMs / 1000],
             );
-            return rows.length > 0 ? rows.map((r) => r.file_id) : undefined;
+            const row = rows[0];
+            if (!row) return undefined;
+            const validator =
+                row.etag || row.last_modified
+                    ? { etag: row.etag ?? undefined, lastModified: row.last_modified ?? undefined }
+                    : undefined;
+            return { fileId: row.file_id, sha256: row.sha256, validator };
         });
-        return ids ?? [];
     }
 
-    async setFileIds(nm: string, kind: FileKind, fileIds: string[]): Promise<void> {
-        this.memory.set(`files:${kind}:${nm}`, fileIds, this.ttlMs);
-        if (!this.db) return;
-        try {
-            await this.db.transaction(async (client) => {
-                await client.query(`DELETE FROM ${this.t}.file_ids WHERE nm = $1 AND kind = $2`, [
-                    nm,
-                    kind,
-                ]);
-                await client.query(
-                    `INSERT INTO ${this.t}.file_ids (nm, kind, position, file_id)
-                     SELECT $1, $2, position - 1, file_id
-                     FROM unnest($3::text[]) WITH ORDINALITY AS f(file_id, position)`,
-                    [nm, kind, fileIds],
-                );
-            });
-        } catch (error) {
-            this.log.warn({ err: errorText(error) }, "could not store file ids");
-        }
+    async setFile(url: string, kind: FileKind, file: CachedFile): Promise<void> {
+        this.memory.set(`file:${url}`, file, this.ttlMs);
+        await this.write(
+            `INSERT INTO ${this.t}.media_files
+                 (url, kind, file_id, sha256, etag, last_modified, stored_at)
+             VALUES ($1, $2, $3, $4, $5, $6, now())
+             ON CONFLICT (url) DO UPDATE
+             SET kind = EXCLUDED.kind, file_id = EXCLUDED.file_id, sha256 = EXCLUDED.sha256,
+                 etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified,
+                 stored_at = EXCLUDED.stored_at`,
+            [
+                url,
+                kind,
+                file.fileId,
+                file.sha256,
+                file.validator?.etag ?? null,
+                file.validator?.lastModified ?? null,
+            ],
+        );
     }
 
-    async forgetFileIds(nm: string, kind: FileKind): Promise<void> {
-        this.memory.delete(`files:${kind}:${nm}`);
-        await this.write(`DELETE FROM ${this.t}.file_ids WHERE nm = $1 AND kind = $2`, [nm, kind]);
+    async forgetFiles(urls: readonly string[]): Promise<void> {
+        for (const url of urls) this.memory.delete(`file:${url}`);
+        await this.write(`DELETE FROM ${this.t}.media_files WHERE url = ANY($1::text[])`, [urls]);
     }
 
     private async read<V>(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {

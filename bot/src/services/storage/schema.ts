@@ -41,18 +41,29 @@ export function schemaStatements(schema: string): string[] {
             photo_count INTEGER NOT NULL,
             updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
         )`,
+        // What the product's card.json was when last checked (null columns: no card.json); the
+        // card is revalidated with these on every article request.
+        `ALTER TABLE ${s}.products
+            ADD COLUMN IF NOT EXISTS has_card BOOLEAN NOT NULL DEFAULT false,
+            ADD COLUMN IF NOT EXISTS has_video BOOLEAN,
+            ADD COLUMN IF NOT EXISTS card_etag TEXT,
+            ADD COLUMN IF NOT EXISTS card_last_modified TEXT`,
         `CREATE TABLE IF NOT EXISTS ${s}.video_cache (
             nm         BIGINT PRIMARY KEY,
             url        TEXT,
             checked_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )`,
-        `CREATE TABLE IF NOT EXISTS ${s}.file_ids (
-            nm         BIGINT NOT NULL,
-            kind       VARCHAR(10) NOT NULL,
-            position   INTEGER NOT NULL,
-            file_id    TEXT NOT NULL,
-            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-            PRIMARY KEY (nm, kind, position)
+        // Replaced by media_files: its file_ids were keyed by article only, so a seller's new
+        // photos were never noticed.
+        `DROP TABLE IF EXISTS ${s}.file_ids`,
+        `CREATE TABLE IF NOT EXISTS ${s}.media_files (
+            url           TEXT PRIMARY KEY,
+            kind          VARCHAR(10) NOT NULL,
+            file_id       TEXT NOT NULL,
+            sha256        TEXT NOT NULL,
+            etag          TEXT,
+            last_modified TEXT,
+            stored_at     TIMESTAMPTZ NOT NULL DEFAULT now()
         )`,
         `CREATE TABLE IF NOT EXISTS ${s}.bot_state (
             key        TEXT PRIMARY KEY,

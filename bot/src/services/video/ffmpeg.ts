@@ -11,9 +11,13 @@ export interface RemuxOptions {
     /** Protocols ffmpeg may open: file for the playlist, https (+ http for loopback tests). */
     protocols: string[];
     timeoutMs: number;
+    /** ffmpeg's own network read timeout (`-rw_timeout`), a backstop behind the relay's. */
+    readTimeoutMs: number;
     maxBytes: number;
     durationSec: number;
     signal?: AbortSignal;
+    /** Aborted when the input cannot be complete (its reason is thrown): ffmpeg stops at once. */
+    inputFailed?: AbortSignal;
     onProgress?: (percent: number) => void;
 }
 
@@ -28,13 +32,16 @@ const SEGMENT_FAILURE =
     /Failed to open segment|Failed to reload playlist|HTTP error [45]\d\d|Server returned [45]/i;
 
 /** The ffmpeg argv: stream copy into an MP4 that can start playing before it is fully loaded. */
-export function remuxArgs(o: Pick<RemuxOptions, "input" | "output" | "protocols" | "maxBytes">) {
+export function remuxArgs(
+    o: Pick<RemuxOptions, "input" | "output" | "protocols" | "maxBytes" | "readTimeoutMs">,
+) {
     // prettier-ignore
     return [
         "-hide_banner",
         "-nostdin",
         "-loglevel", "warning",
         "-protocol_whitelist", o.protocols.join(","),
+        "-rw_timeout", String(o.readTimeoutMs * 1000),
         "-i", o.input,
         "-c", "copy",
         "-bsf:a", "aac_adtstoasc",
@@ -69,17 +76,21 @@ export async function remux(o: RemuxOptions): Promise<RemuxResult> {
         }
     });
 
-    let stopReason: "timeout" | "aborted" | undefined;
-    const stop = (reason: "timeout" | "aborted") => {
+    let stopReason: "timeout" | "aborted" | "input" | undefined;
+    const stop = (reason: "timeout" | "aborted" | "input") => {
         stopReason ??= reason;
         terminate(child);
     };
     const timer = setTimeout(() => stop("timeout"), o.timeoutMs);
     const onAbort = () => stop("aborted");
+    const onInputFailed = () => stop("input");
     o.signal?.addEventListener("abort", onAbort, { once: true });
+    o.inputFailed?.addEventListener("abort", onInputFailed, { once: true });
+    if (o.inputFailed?.aborted) stop("input");
     try {
         const code = await exitCode(child);
         if (stopReason === "aborted") throw new CancelledError("video conversion cancelled");
+        if (stopReason === "input") throw o.inputFailed!.reason;
         if (stopReason === "timeout") {
             throw new VideoError("timeout", `Timeout: ffmpeg ran longer than ${o.timeoutMs} ms`);
         }
@@ -89,6 +100,7 @@ export async function remux(o: RemuxOptions): Promise<RemuxResult> {
     } finally {
         clearTimeout(timer);
         o.signal?.removeEventListener("abort", onAbort);
+        o.inputFailed?.removeEventListener("abort", onInputFailed);
     }
     const bytes = await stat(o.output).then(
         (s) => s.size,

@@ -1,7 +1,7 @@
 import { VideoError } from "../../errors.js";
-import { assertAllowed, type CdnSession } from "./cdn-client.js";
+import { assertAllowed, sha256, type CdnSession, type Validator } from "./cdn-client.js";
 
-const PLAYLIST_MAX_BYTES = 2 * 1024 * 1024;
+export const PLAYLIST_MAX_BYTES = 2 * 1024 * 1024;
 
 export interface PreparedPlaylist {
     /** The media playlist with every URI made absolute and checked against the allow-list. */
@@ -10,33 +10,47 @@ export interface PreparedPlaylist {
     segments: number;
 }
 
+/** What identifies the video's content: the playlist at the video URL, as first fetched. */
+export interface PlaylistSource {
+    sha256: string;
+    validator?: Validator;
+}
+
 /**
  * Fetches an HLS playlist (following a master playlist to its best variant), and checks it: a VOD
  * playlist with an end tag, at least one segment, and every segment/key/map on an allowed host.
- * ffmpeg then reads this checked copy from a local file, so it only fetches URLs we vetted.
+ * ffmpeg then reads this checked copy from a local file, each URI routed through the segment
+ * relay, so it only fetches URLs we vetted.
  */
 export async function preparePlaylist(
     url: string,
     session: CdnSession,
     allowedHosts: readonly string[],
-): Promise<PreparedPlaylist> {
+    /** Where ffmpeg fetches each checked URI from (the segment relay); default: the URI itself. */
+    route: (checkedUri: string) => string = (uri) => uri,
+): Promise<PreparedPlaylist & { source: PlaylistSource }> {
     let playlistUrl = url;
-    let text = await fetchPlaylist(playlistUrl, session);
+    const first = await fetchPlaylist(playlistUrl, session);
+    const source = { sha256: sha256(first.text), validator: first.validator };
+    let text = first.text;
     if (text.includes("#EXT-X-STREAM-INF")) {
         playlistUrl = bestVariant(text, playlistUrl);
-        text = await fetchPlaylist(playlistUrl, session);
+        text = (await fetchPlaylist(playlistUrl, session)).text;
     }
-    return checkMediaPlaylist(text, playlistUrl, allowedHosts);
+    return { ...checkMediaPlaylist(text, playlistUrl, allowedHosts, route), source };
 }
 
-async function fetchPlaylist(url: string, session: CdnSession): Promise<string> {
+async function fetchPlaylist(
+    url: string,
+    session: CdnSession,
+): Promise<{ text: string; validator?: Validator }> {
     const reply = await session.get(url, PLAYLIST_MAX_BYTES);
     if (reply.status !== 200 || !reply.body) {
         throw new VideoError("playlist", `playlist ${url} answered ${reply.status || "no reply"}`);
     }
     const text = reply.body.toString("utf8");
     if (!text.startsWith("#EXTM3U")) throw new VideoError("playlist", `${url} is not a playlist`);
-    return text;
+    return { text, validator: reply.validator };
 }
 
 function bestVariant(master: string, base: string): string {
@@ -56,6 +70,7 @@ export function checkMediaPlaylist(
     text: string,
     base: string,
     allowedHosts: readonly string[],
+    route: (checkedUri: string) => string = (uri) => uri,
 ): PreparedPlaylist {
     const absolute = (uri: string): string => {
         const href = new URL(uri, base).href;
@@ -64,7 +79,7 @@ export function checkMediaPlaylist(
         } catch {
             throw new VideoError("playlist", `playlist refers to a host outside the allow-list`);
         }
-        return href;
+        return route(href);
     };
     let duration = 0;
     let segments = 0;

@@ -1,7 +1,13 @@
 import type { Logger } from "pino";
 import { CdnError, InvalidArticleError, ProductNotFoundError } from "../../errors.js";
-import { CdnSession, type CdnLimits, type CdnReply } from "./cdn-client.js";
-import type { MediaCache } from "../storage/media-cache.js";
+import {
+    CdnSession,
+    retryOnce,
+    type CdnLimits,
+    type CdnReply,
+    type Validator,
+} from "./cdn-client.js";
+import type { MediaCache, ProductInfo } from "../storage/media-cache.js";
 import type { WbMediaService } from "./wb-media-service.js";
 import {
     basketsByDistance,
@@ -11,6 +17,7 @@ import {
     photoVol,
     VIDEO_RENDITIONS,
     videoBasket,
+    videoFallbackLocations,
     videoUrl,
     videoVol,
     type HostTemplates,
@@ -29,13 +36,22 @@ export interface ProductMedia {
     hasVideo?: boolean;
 }
 
+interface CardReply {
+    /** 200 (read), 304 (unchanged since `known`), else absent or failed. */
+    status: number;
+    validator?: Validator;
+    title?: string;
+    photoCount?: number;
+    hasVideo?: boolean;
+}
+
 const CARD_MAX_BYTES = 1024 * 1024;
-const VIDEO_FALLBACK_BASKETS = 30;
 
 /**
  * Finds a product's photos and video on the WB CDN: deterministic URLs first (the vol->basket
  * table, video vol = nm mod 144), then bounded probing; everything goes through a CdnSession, so
- * one article never costs more than the session's request budget.
+ * one article never costs more than the session's request budget (and its deadline). A cached
+ * product is trusted only as long as its card.json is unchanged (a conditional request).
  */
 export class MediaLookup {
     constructor(
@@ -45,12 +61,17 @@ export class MediaLookup {
         private readonly service?: WbMediaService,
     ) {}
 
-    session(signal?: AbortSignal): CdnSession {
-        return new CdnSession(this.cfg, signal);
+    /** A CDN session for one article; with `deadlineMs`, nothing is asked after that time. */
+    session(signal?: AbortSignal, deadlineMs?: number): CdnSession {
+        return new CdnSession(this.cfg, signal, deadlineMs);
     }
 
-    /** Product title and photo URLs; served from the caches without any request when possible. */
-    async findProduct(nm: string, session: CdnSession): Promise<ProductMedia> {
+    /**
+     * Product title and photo URLs. A cached product is revalidated with one conditional request
+     * for its card.json (a seller's edit shows at once), unless the CDN confirmed it less than
+     * `maxAgeMs` ago.
+     */
+    async findProduct(nm: string, session: CdnSession, maxAgeMs = 0): Promise<ProductMedia> {
         const n = Number(nm);
         const vol = photoVol(n);
         const [cachedBasket, cachedInfo] = await Promise.all([
@@ -58,8 +79,13 @@ export class MediaLookup {
             this.cache.getProduct(nm),
         ]);
         if (cachedBasket !== undefined && cachedInfo !== undefined) {
-            const photoUrls = this.photoList(cachedBasket, n, cachedInfo.photoCount);
-            return { nm, title: cachedInfo.title, photoUrls };
+            if (Date.now() - cachedInfo.checkedAt <= maxAgeMs) {
+                return this.fromInfo(nm, cachedBasket, cachedInfo);
+            }
+            if (cachedInfo.card) {
+                const confirmed = await this.revalidate(nm, cachedBasket, cachedInfo, session);
+                if (confirmed) return confirmed;
+            }
         }
         const fromService = await this.service?.media(nm, false);
         if (fromService) return { nm, photoUrls: fromService.photos.slice(0, this.cfg.maxPhotos) };
@@ -67,7 +93,7 @@ export class MediaLookup {
         // again only when the basket turns out to be elsewhere.
         const likely = cachedBasket ?? guessPhotoBasket(vol);
         const [likelyHead, likelyCard] = await Promise.all([
-            withRetry(() => session.head(photoUrl(this.cfg, likely, n, 1))),
+            retryOnce(() => session.head(photoUrl(this.cfg, likely, n, 1))),
             this.readCard(likely, n, session),
         ]);
         const basket =
@@ -79,18 +105,67 @@ export class MediaLookup {
         void this.cache.setBasket(vol, basket);
         const card = basket === likely ? likelyCard : await this.readCard(basket, n, session);
         const count = card.photoCount ?? (await this.countPhotos(basket, n, session));
-        void this.cache.setProduct(nm, { title: card.title, photoCount: count });
+        const info: ProductInfo = {
+            title: card.title,
+            photoCount: count,
+            hasVideo: card.hasVideo,
+            card: card.status === 200 ? { validator: card.validator } : null,
+            checkedAt: Date.now(),
+        };
+        if (cachedInfo && changed(cachedInfo, info)) await this.cache.forgetVideo(nm);
+        void this.cache.setProduct(nm, info);
+        return this.fromInfo(nm, basket, info);
+    }
+
+    /** The cached product if card.json is unchanged, the re-read one if it changed, else none. */
+    private async revalidate(
+        nm: string,
+        basket: number,
+        cached: ProductInfo,
+        session: CdnSession,
+    ): Promise<ProductMedia | undefined> {
+        const n = Number(nm);
+        const card = await this.readCard(basket, n, session, cached.card?.validator);
+        if (card.status === 304) {
+            const confirmed = { ...cached, checkedAt: Date.now() };
+            void this.cache.setProduct(nm, confirmed);
+            return this.fromInfo(nm, basket, confirmed);
+        }
+        // Gone from this basket (or no answer): the full lookup decides.
+        if (card.status !== 200) return undefined;
+        const info: ProductInfo = {
+            title: card.title,
+            photoCount: card.photoCount ?? (await this.countPhotos(basket, n, session)),
+            hasVideo: card.hasVideo,
+            card: { validator: card.validator },
+            checkedAt: Date.now(),
+        };
+        if (changed(cached, info)) {
+            this.log.info({ nm }, "card.json changed: product data refreshed");
+            // The seller may have added, removed or replaced the video: search it again.
+            await this.cache.forgetVideo(nm);
+        }
+        void this.cache.setProduct(nm, info);
+        return this.fromInfo(nm, basket, info);
+    }
+
+    private fromInfo(nm: string, basket: number, info: ProductInfo): ProductMedia {
         return {
             nm,
-            title: card.title,
-            photoUrls: this.photoList(basket, n, count),
-            hasVideo: card.hasVideo,
+            title: info.title,
+            photoUrls: this.photoList(basket, Number(nm), info.photoCount),
+            hasVideo: info.hasVideo,
         };
     }
 
     /** Forgets cached locations after the CDN stopped serving them. */
     async forgetProduct(nm: string): Promise<void> {
         await this.cache.forgetBasket(photoVol(Number(nm)));
+    }
+
+    /** Forgets the cached video location (e.g. the playlist is gone). */
+    async forgetVideo(nm: string): Promise<void> {
+        await this.cache.forgetVideo(nm);
     }
 
     /**
@@ -150,22 +225,22 @@ export class MediaLookup {
         for (const candidate of [cached, guess]) {
             if (candidate === undefined || tried.has(candidate)) continue;
             tried.add(candidate);
-            const reply = await withRetry(() => session.head(photoUrl(this.cfg, candidate, nm, 1)));
+            const reply = await retryOnce(() => session.head(photoUrl(this.cfg, candidate, nm, 1)));
             outcome.add(reply);
             if (reply.status === 200) return candidate;
         }
         const rest = basketsByDistance(guess, this.cfg.maxBasket).filter((b) => !tried.has(b));
         // Leave room for card.json and photo enumeration.
         const reserve = this.cfg.maxPhotos + 2;
-        const found = await probeInChunks(
-            rest,
-            (b) => photoUrl(this.cfg, b, nm, 1),
+        const hit = await probeInChunks(
+            rest.map((b) => photoUrl(this.cfg, b, nm, 1)),
             session,
             this.cfg.maxInFlight,
             reserve,
             outcome,
         );
-        if (found !== undefined) {
+        if (hit !== undefined) {
+            const found = rest[hit]!;
             this.log.info({ nm, vol, basket: found, guess }, "photo basket found by probing");
             return found;
         }
@@ -177,17 +252,20 @@ export class MediaLookup {
         basket: number,
         nm: number,
         session: CdnSession,
-    ): Promise<{ title?: string; photoCount?: number; hasVideo?: boolean }> {
+        known?: Validator,
+    ): Promise<CardReply> {
         const reply = await session
-            .get(cardUrl(this.cfg, basket, nm), CARD_MAX_BYTES)
+            .get(cardUrl(this.cfg, basket, nm), CARD_MAX_BYTES, known)
             .catch((error: unknown): CdnReply => {
-                if (error instanceof CdnError && !error.message.includes("budget")) {
+                // An oversized or unreadable card is as good as none; budget and deadline are not.
+                if (error instanceof CdnError && error.message.includes("exceeds")) {
                     return { status: 0 };
                 }
                 throw error;
             });
-        if (reply.status !== 200 || !reply.body) return {};
-        return parseCard(reply.body);
+        if (reply.status === 304) return { status: 304, validator: reply.validator ?? known };
+        if (reply.status !== 200 || !reply.body) return { status: reply.status };
+        return { status: 200, validator: reply.validator, ...parseCard(reply.body) };
     }
 
     private async countPhotos(basket: number, nm: number, session: CdnSession): Promise<number> {
@@ -200,6 +278,11 @@ export class MediaLookup {
         return count;
     }
 
+    /**
+     * The rule's location first (1 request, the other renditions only when the top one is
+     * absent), then the fallback locations cheapest first (videoFallbackLocations) until the
+     * article's request budget is spent: at most maxRequestsPerArticle requests in all.
+     */
     private async searchVideo(
         nm: number,
         session: CdnSession,
@@ -215,7 +298,7 @@ export class MediaLookup {
         // Nearly every video has the top rendition: one request; the others only when it is absent.
         const [top, ...others] = VIDEO_RENDITIONS;
         const headOf = (r: string) =>
-            withRetry(() => session.head(videoUrl(this.cfg, basket, vol, nm, r)));
+            retryOnce(() => session.head(videoUrl(this.cfg, basket, vol, nm, r)));
         const first = await headOf(top);
         outcome.add(first);
         if (first.status === 200) return videoUrl(this.cfg, basket, vol, nm, top);
@@ -223,14 +306,14 @@ export class MediaLookup {
         rest.forEach((reply) => outcome.add(reply));
         const hit = rest.findIndex((reply) => reply.status === 200);
         if (hit >= 0) return videoUrl(this.cfg, basket, vol, nm, others[hit]!);
+        if (outcome.onlyFailures) throw new CdnError(`WB CDN unreachable while looking for ${nm}`);
         report();
 
-        const fallbackBaskets = basketsByDistance(basket, VIDEO_FALLBACK_BASKETS).filter(
-            (b) => b !== basket,
+        const urls = videoFallbackLocations(vol).map((l) =>
+            videoUrl(this.cfg, l.host, l.vol, nm, top),
         );
         const found = await probeInChunks(
-            fallbackBaskets,
-            (b) => videoUrl(this.cfg, b, vol, nm, VIDEO_RENDITIONS[0]),
+            urls,
             session,
             this.cfg.maxInFlight,
             0,
@@ -238,12 +321,24 @@ export class MediaLookup {
             report,
         );
         if (found !== undefined) {
-            this.log.info({ nm, vol, basket: found }, "video host found by probing");
-            return videoUrl(this.cfg, found, vol, nm, VIDEO_RENDITIONS[0]);
+            this.log.info({ nm, url: urls[found] }, "video found off the mod-144 rule");
+            return urls[found]!;
         }
         if (outcome.onlyFailures) throw new CdnError(`WB CDN unreachable while looking for ${nm}`);
+        this.log.info({ nm, requests: session.requestsUsed - start }, "no video found");
         return null;
     }
+}
+
+/** Whether the CDN's product data differs from what was cached. */
+function changed(before: ProductInfo, after: ProductInfo): boolean {
+    return (
+        before.photoCount !== after.photoCount ||
+        before.title !== after.title ||
+        before.hasVideo !== after.hasVideo ||
+        before.card?.validator?.etag !== after.card?.validator?.etag ||
+        before.card?.validator?.lastModified !== after.card?.validator?.lastModified
+    );
 }
 
 /** Tracks whether probes got real answers (404 = absent) or only failures (network, 5xx). */
@@ -261,35 +356,36 @@ class ProbeOutcome {
     }
 }
 
-async function withRetry(request: () => Promise<CdnReply>): Promise<CdnReply> {
-    const first = await request();
-    if (first.status !== 0 && first.status < 500) return first;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    return request();
-}
+/** The first probing chunk: the nearest guesses, which usually hit, cost two requests. */
+const FIRST_CHUNK = 2;
 
 /**
- * HEADs the candidates in parallel chunks (the session caps requests in flight) and returns the
- * first candidate, in order, that answered 200. Stops when only `reserve` requests are left.
+ * HEADs the URLs in parallel chunks that double from FIRST_CHUNK up to `chunkSize` (the nearest
+ * candidates are the likely ones: a near miss costs a few requests and a far one a few round
+ * trips more) and returns the index of the first URL, in order, that answered 200. Stops when
+ * only `reserve` requests are left, and after a chunk when nothing has answered so far but
+ * failures (the CDN is down: probing on would only add timeouts).
  */
 async function probeInChunks(
-    candidates: number[],
-    urlOf: (candidate: number) => string,
+    urls: string[],
     session: CdnSession,
     chunkSize: number,
     reserve: number,
     outcome: ProbeOutcome,
     afterChunk?: () => void,
 ): Promise<number | undefined> {
-    for (let i = 0; i < candidates.length; i += chunkSize) {
+    let size = Math.min(FIRST_CHUNK, chunkSize);
+    for (let i = 0; i < urls.length; size = Math.min(chunkSize, size * 2)) {
         const room = session.requestsLeft - reserve;
         if (room <= 0) break;
-        const chunk = candidates.slice(i, i + Math.min(chunkSize, room));
-        const replies = await Promise.all(chunk.map((c) => session.head(urlOf(c))));
+        const chunk = urls.slice(i, i + Math.min(size, room));
+        const replies = await Promise.all(chunk.map((url) => session.head(url)));
         replies.forEach((reply) => outcome.add(reply));
         afterChunk?.();
         const hit = replies.findIndex((reply) => reply.status === 200);
-        if (hit >= 0) return chunk[hit];
+        if (hit >= 0) return i + hit;
+        if (outcome.onlyFailures) break;
+        i += chunk.length;
     }
     return undefined;
 }

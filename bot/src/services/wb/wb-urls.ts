@@ -76,6 +76,38 @@ export function guessPhotoBasket(vol: number): number {
 
 /** Baskets 1..max ordered by distance from the guess (nearest first, lower first on ties). */
 export function basketsByDistance(guess: number, max: number): number[] {
-    const all = Array.from({ length: max }, (_, i) => i + 1);
+    return byDistance(guess, 1, max);
+}
+
+/** from..to ordered by distance from `guess` (nearest first, lower first on ties). */
+function byDistance(guess: number, from: number, to: number): number[] {
+    const all = Array.from({ length: to - from + 1 }, (_, i) => from + i);
     return all.sort((a, b) => Math.abs(a - guess) - Math.abs(b - guess) || a - b);
+}
+
+/** The reference bot's brute-force space: video hosts 1..100 x vols (0..)1..199. */
+export const VIDEO_MAX_HOST = 100;
+export const VIDEO_MAX_VOL = 199;
+
+/**
+ * Where to look for a video that is not at the rule's location (vol = nm mod 144 on host
+ * floor(vol / 12) + 1), cheapest guesses first: each candidate breaks one half of the rule only,
+ * alternating between the rule's vol on another host (nearest hosts first) and another vol on
+ * its own rule host (nearest vols first), within the reference bot's search space. The caller
+ * stops at its request budget.
+ */
+export function videoFallbackLocations(vol: number): Array<{ host: number; vol: number }> {
+    const host = videoBasket(vol);
+    const otherHosts = basketsByDistance(host, VIDEO_MAX_HOST)
+        .filter((h) => h !== host)
+        .map((h) => ({ host: h, vol }));
+    const otherVols = byDistance(vol, 0, VIDEO_MAX_VOL)
+        .filter((v) => v !== vol)
+        .map((v) => ({ host: videoBasket(v), vol: v }));
+    const out: Array<{ host: number; vol: number }> = [];
+    for (let i = 0; i < Math.max(otherHosts.length, otherVols.length); i++) {
+        if (otherHosts[i]) out.push(otherHosts[i]!);
+        if (otherVols[i]) out.push(otherVols[i]!);
+    }
+    return out;
 }

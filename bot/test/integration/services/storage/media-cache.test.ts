@@ -52,11 +52,41 @@ describe("MediaCache on Postgres", () => {
         expect(await fresh().getBasket(1234)).toBeUndefined();
     });
 
-    it("file_ids keep their order and are replaced as a set", async () => {
-        await fresh().setFileIds("444444", "photo", ["a", "b", "c"]);
-        expect(await fresh().getFileIds("444444", "photo")).toEqual(["a", "b", "c"]);
-        await fresh().setFileIds("444444", "photo", ["z"]);
-        expect(await fresh().getFileIds("444444", "photo")).toEqual(["z"]);
-        expect(await fresh().getFileIds("444444", "video")).toEqual([]);
+    it("file_ids are kept per media URL with the content they came from, and replaced", async () => {
+        const url = "https://basket-01.wbbasket.ru/vol1/part100/100000/images/big/1.webp";
+        const first = { fileId: "a", sha256: "h1", validator: { etag: '"e1"' } };
+        await fresh().setFile(url, "photo", first);
+        expect(await fresh().getFile(url)).toEqual(first);
+        const second = { fileId: "b", sha256: "h2", validator: { lastModified: "Mon, 01 Jan 2026 00:00:00 GMT" } };
+        await fresh().setFile(url, "photo", second);
+        expect(await fresh().getFile(url)).toEqual(second);
+        await fresh().forgetFiles([url]);
+        expect(await fresh().getFile(url)).toBeUndefined();
+    });
+
+    it("file_ids have a bounded age", async () => {
+        const url = "https://videonme-basket-01.wbbasket.ru/vol1/part10/100000/hls/1440p/index.m3u8";
+        await fresh(1000).setFile(url, "video", { fileId: "v", sha256: "h" });
+        expect(await fresh(1000).getFile(url)).toMatchObject({ fileId: "v" });
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        expect(await fresh(1000).getFile(url)).toBeUndefined();
+    });
+
+    it("product data keeps card.json's validators and when the CDN last confirmed it", async () => {
+        const info = {
+            title: "Платье",
+            photoCount: 4,
+            hasVideo: true,
+            card: { validator: { etag: '"c1"', lastModified: "Tue, 02 Jun 2026 10:00:00 GMT" } },
+            checkedAt: Date.now() - 5000,
+        };
+        await fresh().setProduct("555555", info);
+        const read = await fresh().getProduct("555555");
+        const { checkedAt: _written, ...stored } = info;
+        expect(read).toMatchObject(stored);
+        expect(Math.abs(read!.checkedAt - info.checkedAt)).toBeLessThan(2);
+        const noCard = { photoCount: 2, card: null, checkedAt: Date.now() };
+        await fresh().setProduct("666666", noCard);
+        expect(await fresh().getProduct("666666")).toMatchObject({ photoCount: 2, card: null });
     });
 });

@@ -30,6 +30,7 @@ const base = {
     input: join(dir, "in.m3u8"),
     protocols: ["file", "https", "tls", "tcp", "crypto"],
     timeoutMs: 5000,
+    readTimeoutMs: 20_000,
     maxBytes: 10 * 1024 * 1024,
     durationSec: 4,
 };
@@ -43,6 +44,7 @@ describe("remux arguments", () => {
         expect(args).toContain("-movflags +faststart");
         expect(args).toContain(`-fs ${10 * 1024 * 1024}`);
         expect(args).toContain("-progress pipe:1");
+        expect(args).toContain("-rw_timeout 20000000");
         expect(args.indexOf("-protocol_whitelist")).toBeLessThan(args.indexOf("-i "));
     });
 });

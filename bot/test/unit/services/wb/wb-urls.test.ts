@@ -5,6 +5,7 @@ import {
     guessPhotoBasket,
     photoUrl,
     videoBasket,
+    videoFallbackLocations,
     videoUrl,
     videoVol,
 } from "../../../../src/services/wb/wb-urls.js";
@@ -49,5 +50,23 @@ describe("WB CDN URL arithmetic (appendix A)", () => {
     it("orders probing candidates by distance from the guess", () => {
         expect(basketsByDistance(5, 8)).toEqual([5, 4, 6, 3, 7, 2, 8, 1]);
         expect(basketsByDistance(1, 3)).toEqual([1, 2, 3]);
+    });
+
+    it("orders the video fallback cheapest first, one half of the rule broken at a time", () => {
+        const vol = 40; // rule host 4
+        const all = videoFallbackLocations(vol);
+        expect(all.slice(0, 6)).toEqual([
+            { host: 3, vol: 40 },
+            { host: 4, vol: 39 },
+            { host: 5, vol: 40 },
+            { host: 4, vol: 41 },
+            { host: 2, vol: 40 },
+            { host: 4, vol: 38 },
+        ]);
+        // Every other vol sits on its own rule host; the rule's location itself is not repeated.
+        expect(all.find((l) => l.vol === 150)).toEqual({ host: 13, vol: 150 });
+        expect(all.some((l) => l.host === 4 && l.vol === 40)).toBe(false);
+        expect(all).toHaveLength(99 + 199);
+        expect(new Set(all.map((l) => `${l.host}/${l.vol}`)).size).toBe(all.length);
     });
 });
