@@ -71,7 +71,7 @@ export async function measureVpsBootstrap(enabled: boolean, cleanup: Cleanup): P
     const { TestVps } = await import("../test/vps/vps.js");
     const { provision, reapply } = await import("../test/vps/provision.js");
     const started = Date.now();
-    const vps = await TestVps.create({ sshMode: "service", log });
+    const vps = await TestVps.create({ log });
     cleanup.add("test VPS", () => vps.destroy());
     const created = Date.now();
     const provisioned = await provision(vps, log);

@@ -153,15 +153,27 @@ export const unattendedSchema = object({
         .meta({ description: "when that reboot happens, HH:MM in `timezone`" }),
 });
 
+/** Docker's apt repository is configured, never written here (no package registry host in code). */
+const APT_REPOSITORY = /^https:\/\/[^\s"'\\]+[^/\s"'\\]$/;
+
 export const dockerSchema = object({
     source: z
-        .enum(["docker-ce", "distro"], {
-            error: "must be docker-ce (Docker's apt repository) or distro (the distribution's docker.io)",
+        .enum(["distro", "docker-ce"], {
+            error: "must be distro (the distribution's packages) or docker-ce (Docker's apt repository)",
         })
-        .default("docker-ce")
+        .default("distro")
         .meta({
             description:
-                "`docker-ce` (Docker's apt repository) or `distro` (the distribution's docker.io)",
+                "`distro` (docker.io, the Compose v2 plugin and buildx from the distribution) or `docker-ce` (Docker's apt repository, with `docker.aptRepository`); see [Docker source](#docker-source-the-distributions-packages)",
+        }),
+    aptRepository: z
+        .string()
+        .regex(APT_REPOSITORY, { error: "must be an https URL without a trailing slash" })
+        .optional()
+        .meta({
+            description:
+                "https URL of Docker's apt repository for the server's distribution, as Docker's install guide gives it; only with `docker-ce`",
+            example: "<https URL of the Docker apt repository for this distribution>",
         }),
     logMaxSize: z
         .string()
@@ -175,6 +187,23 @@ export const dockerSchema = object({
         .max(20, { error: "must be 1 to 20" })
         .default(3)
         .meta({ description: "json-file log rotation: log files kept per container" }),
+}).superRefine((docker, ctx) => {
+    if (docker.source === "docker-ce" && docker.aptRepository === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["aptRepository"],
+            message: "required with docker.source docker-ce",
+        });
+    }
+    if (docker.source === "distro" && docker.aptRepository !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["aptRepository"],
+            message:
+                "is only used with docker.source docker-ce: pulumi config rm --path docker.aptRepository",
+            params: NO_FIX,
+        });
+    }
 });
 
 const memLimit = (fallback: string) =>

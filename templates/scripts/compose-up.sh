@@ -3,7 +3,9 @@
 # `docker compose up -d` for SERVICES (all when empty), then waits until each of them is healthy
 # (or running, when it has no healthcheck). On timeout it fails and prints the last log lines of
 # every service that is not ready. Polls `docker inspect` instead of `up --wait`, which
-# docker-compose v1 lacks; finds containers with `ps -q <service>` (v1 and v2 name them apart).
+# docker-compose v1 (Debian 12) lacks. Finds containers by compose's labels, never by name (v2
+# names them <project>-<service>-1, v1 <project>_<service>_1), stopped ones included (v2's
+# `ps -q` lists running containers only).
 set -euo pipefail
 
 # --- rendered variables ---
@@ -20,10 +22,18 @@ compose() {
     docker compose -p "$PROJECT" "$@"
 }
 
+# Ids of the project's service containers (of SERVICE when given), whatever their state.
+containers() {
+    local filters=(--filter "label=com.docker.compose.project=$PROJECT"
+        --filter "label=com.docker.compose.oneoff=False")
+    if (($#)); then filters+=(--filter "label=com.docker.compose.service=$1"); fi
+    docker ps -a -q "${filters[@]}"
+}
+
 # One line per container: id and start time, so a recreate or a restart shows up as a change.
 snapshot() {
     local ids
-    ids="$(compose ps -q 2>/dev/null || true)"
+    ids="$(containers 2>/dev/null || true)"
     [[ -z "$ids" ]] && return 0
     # shellcheck disable=SC2086
     docker inspect --format '{{.Name}} {{.Id}} {{.State.StartedAt}}' $ids | sort
@@ -32,7 +42,7 @@ snapshot() {
 # Prints "ready" or the service's state (missing, exited, starting, unhealthy, ...).
 service_state() {
     local id status health
-    id="$(compose ps -q "$1" 2>/dev/null | head -n 1)"
+    id="$(containers "$1" 2>/dev/null | head -n 1)"
     [[ -n "$id" ]] || { echo missing; return; }
     status="$(docker inspect --format '{{.State.Status}}' "$id")"
     [[ "$status" == "running" ]] || { echo "$status"; return; }

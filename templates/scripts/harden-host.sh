@@ -3,8 +3,8 @@
 # OS hardening beyond sshd and the firewall (the rest of what Lynis checks that keeps Docker
 # working): password rules for local accounts, process accounting and sysstat on, cron and sshd
 # config readable by root only, the assembler (a compiler, pulled in by needrestart) for root only,
-# martian packets logged also after ufw loads its sysctl file, and fail2ban reloaded when its jail
-# file (a separate step) changed.
+# debsums checking the installed packages weekly, martian packets logged also after ufw loads its
+# sysctl file, and fail2ban reloaded when its jail file (a separate step) changed.
 set -euo pipefail
 
 # --- rendered variables ---
@@ -83,6 +83,20 @@ enable_accounting() {
     enable_service acct
 }
 
+# debsums (from the hardening packages) verifies installed files against the packages'
+# checksums; its own cron jobs run it only when CRON_CHECK asks for it.
+enable_debsums_check() {
+    local file=/etc/default/debsums
+    [[ -f "$file" ]] || return 0
+    grep -qx 'CRON_CHECK=weekly' "$file" && return 0
+    if grep -q '^CRON_CHECK=' "$file"; then
+        sed -i 's/^CRON_CHECK=.*/CRON_CHECK=weekly/' "$file"
+    else
+        echo 'CRON_CHECK=weekly' >>"$file"
+    fi
+    note "debsums checks the installed packages weekly"
+}
+
 # ufw applies /etc/ufw/sysctl.conf when it starts, and its default turns martian logging off.
 log_martians() {
     local file=/etc/ufw/sysctl.conf key
@@ -118,6 +132,7 @@ main() {
     harden_accounts
     harden_permissions
     enable_accounting
+    enable_debsums_check
     log_martians
     reload_fail2ban
     if ((CHANGED)); then echo CHANGED; else echo UNCHANGED; fi

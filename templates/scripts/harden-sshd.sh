@@ -11,6 +11,7 @@ KEYS_FILE={{ keys_file }}
 # --- end of rendered variables ---
 
 PROBE_COMMENT="telegram-ecosystem-sshd-login-probe"
+SOCKET_DROP_IN="00-telegram-ecosystem-listen.conf"
 WORK_DIR=""
 BACKUP=""
 
@@ -45,13 +46,50 @@ uses_ssh_socket() {
     systemctl is-active --quiet ssh.socket 2>/dev/null || systemctl is-enabled --quiet ssh.socket 2>/dev/null
 }
 
-# Ubuntu 24.04 starts sshd from ssh.socket, whose listener a generator derives from sshd_config.
+# sshd's effective config. Read whole, never piped into `grep -q` or an early `exit` in awk:
+# under pipefail, sshd dying of SIGPIPE would read as a failed check.
+effective_config() {
+    sshd -T 2>/dev/null
+}
+
+# With socket activation ssh.socket owns the listening socket and sshd ignores Port, so the socket
+# gets the configured listeners from a drop-in: the port alone (dual-stack, as the stock
+# ListenStream=22) unless ListenAddress names specific addresses. Ubuntu 24.04's generator, where
+# present, writes its own drop-in from sshd_config, which sorts after this one and wins.
+write_socket_listeners() {
+    local dir=/etc/systemd/system/ssh.socket.d addresses specific address
+    addresses="$(effective_config | awk '$1 == "listenaddress" { print $2 }')"
+    specific="$(grep -vE '^(0\.0\.0\.0|\[::\]):[0-9]+$' <<<"$addresses" || true)"
+    install -d -m 0755 "$dir"
+    {
+        echo "# Managed by Pulumi (harden-sshd.sh): ssh.socket listens where sshd_config says."
+        echo "[Socket]"
+        echo "ListenStream="
+        if [[ -n "$specific" ]]; then
+            for address in $addresses; do echo "ListenStream=$address"; done
+            echo "BindIPv6Only=ipv6-only"
+        else
+            awk -F: '{ print $NF }' <<<"$addresses" | sort -un | sed 's/^/ListenStream=/'
+        fi
+    } >"$dir/$SOCKET_DROP_IN"
+}
+
+# Ubuntu 24.04 starts sshd from ssh.socket (Debian 13 can too). systemd refuses to restart the
+# socket while the ssh.service it started runs, so that service stops first; its KillMode=process
+# ends the listener only, never the open sessions (this one included).
 restart_sshd() {
     if uses_ssh_socket; then
+        write_socket_listeners
         systemctl daemon-reload
+        local service_was_active=0
+        if systemctl is-active --quiet ssh.service; then
+            service_was_active=1
+            systemctl stop ssh.service
+        fi
         systemctl restart ssh.socket
-        # With Accept=no (Ubuntu) a running ssh.service holds the listener and the old config.
-        if systemctl is-active --quiet ssh.service; then systemctl restart ssh.service; fi
+        # With Accept=no the socket hands its listener to ssh.service; with Accept=yes (one sshd
+        # per connection) no ssh.service runs.
+        if ((service_was_active)); then systemctl start ssh.service; fi
     elif systemctl cat ssh.service >/dev/null 2>&1; then
         systemctl restart ssh.service
     else
@@ -66,7 +104,7 @@ restart_sshd() {
 OUTSIDE_ADDRESS="198.51.100.7"
 
 listen_port() {
-    sshd -T 2>/dev/null | awk '$1 == "port" { print $2; exit }'
+    effective_config | awk '$1 == "port" && !found { print $2; found = 1 }'
 }
 
 effective_for_outside() {
@@ -75,7 +113,7 @@ effective_for_outside() {
 
 check_effective_config() {
     local global outside setting
-    global="$(sshd -T 2>/dev/null)" || { fail "sshd -T failed"; return 1; }
+    global="$(effective_config)" || { fail "sshd -T failed"; return 1; }
     outside="$(effective_for_outside)" \
         || { fail "sshd -T -C for a connection from $OUTSIDE_ADDRESS failed"; return 1; }
     for setting in "passwordauthentication no" "kbdinteractiveauthentication no" \

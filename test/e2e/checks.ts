@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { SSHD_MAX_AUTH_TRIES } from "../../components/config/ssh-keys";
 import { attemptLogin, SshSession } from "../vps/ssh";
-import { TestVps } from "../vps/vps";
+import { DebianRelease, TestVps } from "../vps/vps";
 
 /** Checks shared by the scenarios; each reads the VPS from outside or through a root session. */
 
 export const stackDir = "/opt/telegram-ecosystem";
-const policyFile = join(__dirname, "fixtures/ssh-audit-policy.txt");
+const policyFile = (release: DebianRelease) => join(__dirname, `fixtures/ssh-audit-policy-${release}.txt`);
 
 /** The effective sshd values the hardening must produce (from `sshd -T`, lower-case keys). */
 export const hardenedSshd: Readonly<Record<string, string>> = {
@@ -52,33 +52,52 @@ export async function effectiveSshd(session: SshSession): Promise<Record<string,
     return values;
 }
 
-/** Key login works; password and keyboard-interactive logins are refused; sshd -T is hardened. */
-export async function expectHardenedSsh(vps: TestVps): Promise<void> {
-    const session = await vps.session();
+/**
+ * Key login works; password and keyboard-interactive logins are refused; sshd -T is hardened
+ * (on `port`, after a port change).
+ */
+export async function expectHardenedSsh(vps: TestVps, port = 22): Promise<void> {
+    const session = await vps.session(port);
     try {
         expect((await session.run("id -un")).trim()).toBe("root");
         const effective = await effectiveSshd(session);
-        for (const [key, value] of Object.entries(hardenedSshd)) {
+        for (const [key, value] of Object.entries({ ...hardenedSshd, port: String(port) })) {
             expect(`${key} ${effective[key]}`).toBe(`${key} ${value}`);
         }
     } finally {
         session.close();
     }
-    const password = await attemptLogin(vps.target, { password: vps.rootPassword });
+    const target = vps.targetOn(port);
+    const password = await attemptLogin(target, { password: vps.rootPassword });
     expect(password.accepted, "root password login must be refused").toBe(false);
-    const keyboard = await attemptLogin(vps.target, { keyboardInteractive: vps.rootPassword });
+    const keyboard = await attemptLogin(target, { keyboardInteractive: vps.rootPassword });
     expect(keyboard.accepted, "keyboard-interactive login must be refused").toBe(false);
     expect(password.offered).toEqual(["publickey"]);
 }
 
 /** ssh-audit (Debian 2.5.0) from outside: no [fail] line, and the project's policy passes. */
-export async function expectSshAuditClean(vps: TestVps): Promise<void> {
-    const audit = await runOutside("ssh-audit", ["-n", vps.target.host]);
+export async function expectSshAuditClean(vps: TestVps, port = 22): Promise<void> {
+    const where = ["-p", String(port), vps.target.host];
+    const audit = await runOutside("ssh-audit", ["-n", ...where]);
     expect(audit.stdout).toContain("(kex) curve25519-sha256");
     expect(audit.stdout.split("\n").filter((line) => line.includes("[fail]"))).toEqual([]);
-    const policy = await runOutside("ssh-audit", ["-n", "-P", policyFile, vps.target.host]);
+    const policy = await runOutside("ssh-audit", ["-n", "-P", policyFile(vps.release), ...where]);
     expect(policy.stdout, policy.stdout).toContain("Passed");
     expect(policy.code).toBe(0);
+}
+
+/**
+ * sshd is socket-activated as on Ubuntu 24.04: ssh.socket is enabled and listens on `port` (and
+ * only there), ssh.service is not enabled and was started by the socket.
+ */
+export async function expectSocketActivatedSshd(session: SshSession, port = 22): Promise<void> {
+    expect((await session.exec("systemctl is-enabled ssh.socket")).stdout.trim()).toBe("enabled");
+    expect((await session.exec("systemctl is-active ssh.socket")).stdout.trim()).toBe("active");
+    expect((await session.exec("systemctl is-enabled ssh.service")).stdout.trim()).toBe("disabled");
+    expect((await session.run("systemctl show -P TriggeredBy ssh.service")).trim()).toBe("ssh.socket");
+    const listen = (await session.run("systemctl show -P Listen ssh.socket")).trim();
+    expect(listen).toMatch(new RegExp(`:${port} \\(Stream\\)`));
+    expect(listen.match(/:(\d+) \(Stream\)/g)?.every((l) => l === `:${port} (Stream)`)).toBe(true);
 }
 
 /** A TCP connect scan of all 65535 ports from the CI machine's root namespace. */
@@ -96,11 +115,54 @@ export async function openTcpPorts(host: string): Promise<number[]> {
         .map((fields) => Number(fields[0]));
 }
 
-export async function expectFirewallActive(session: SshSession): Promise<void> {
+export async function expectFirewallActive(session: SshSession, sshPort = 22): Promise<void> {
     const ufw = await session.run("ufw status verbose");
     expect(ufw).toMatch(/^Status: active$/m);
     expect(ufw).toMatch(/^Default: deny \(incoming\)/m);
-    expect(ufw).toMatch(/^22\/tcp\s+ALLOW IN\s+Anywhere/m);
+    // Only the SSH port is allowed in (the IPv4 rule and its "(v6)" twin).
+    const allowed = ufw.split("\n").filter((line) => / ALLOW IN /.test(line));
+    expect(allowed[0]).toMatch(new RegExp(`^${sshPort}/tcp\\s+ALLOW IN\\s+Anywhere\\s`));
+    expect(new Set(allowed.map((line) => line.split(/\s+/)[0]))).toEqual(new Set([`${sshPort}/tcp`]));
+}
+
+/**
+ * The compose implementation each release runs the stack with, and how it names containers:
+ * Debian 13 the distribution's Compose v2 plugin (as Ubuntu 24.04), Debian 12 docker-compose v1
+ * behind the test VPS's shim.
+ */
+export const composeOf = {
+    trixie: {
+        version: /^v?2\./,
+        plugin: "docker-compose",
+        container: (service: string) => `telegram-ecosystem-${service}-1`,
+    },
+    bookworm: {
+        version: /^1\.29\./,
+        plugin: "(shim)",
+        container: (service: string) => `telegram-ecosystem_${service}_1`,
+    },
+} as const;
+
+/**
+ * Whether `up` also recreates the services that depend on one it recreates: Compose v2 before
+ * 2.29.4 does (Debian 13 ships 2.26); later versions only restart dependents marked
+ * `depends_on: {restart: true}`, and v1 recreates only what changed. `version` is
+ * `docker compose version --short`.
+ */
+export function recreatesDependents(version: string): boolean {
+    const [major = 0, minor = 0, patch = 0] = (/(\d+)\.(\d+)\.(\d+)/.exec(version) ?? [])
+        .slice(1).map(Number);
+    return major === 2 && (minor < 29 || (minor === 29 && patch < 4));
+}
+
+/** The stack runs on the release's compose, with that compose's container names. */
+export async function expectComposeOf(vps: TestVps, session: SshSession, services: readonly string[]) {
+    const expected = composeOf[vps.release];
+    expect((await session.run("docker compose version --short")).trim()).toMatch(expected.version);
+    const owner = await session.exec("dpkg -S /usr/libexec/docker/cli-plugins/docker-compose");
+    expect(owner.code === 0 ? owner.stdout.split(":")[0] : "(shim)").toBe(expected.plugin);
+    const names = (await session.run("docker ps --format '{{.Names}}'")).trim().split("\n").sort();
+    expect(names).toEqual(services.map(expected.container).sort());
 }
 
 /** Compose service -> container id, through the stack's own project (.env in the stack dir). */

@@ -289,7 +289,9 @@ describe("small-VPS guardrails on the test VPS", () => {
         // A container limited to 32 MB that allocates without end: the kernel kills it.
         const hog = "const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));";
         const limits = "--memory 32m --memory-swap 32m";
-        const oom = await exec(`docker run --rm ${limits} e2e/node:20 node -e '${hog}'`);
+        // The bot image: the deploy's pruning has untagged the local Node base it was built from.
+        const image = runtime.botImages[BOT]!;
+        const oom = await exec(`docker run --rm ${limits} --entrypoint node ${image} -e '${hog}'`);
         expect(oom.code).toBe(137);
         const alert = mentions("oom: the kernel killed");
         expect(await waitUntil(() => alert().length > 0, 2 * ONE_CYCLE_MS, 1000)).toBe(true);

@@ -21,7 +21,8 @@ printf '%s\\n' "$*" >> '${calls}'
 case "$*" in
     *" config -q") ;;
     *" config --services") echo bot ;;
-    *" ps -q"*) echo id-bot ;;
+    # The project's containers by compose's labels (all, or the one service's).
+    "ps -a -q --filter label=com.docker.compose.project=telegram-ecosystem --filter label=com.docker.compose.oneoff=False"*) echo id-bot ;;
     *" up -d"*) for _ in $(seq 600); do [[ -e '${release}' ]] && break; sleep 0.1; done ;;
     "inspect --format {{.Name}} {{.Id}} {{.State.StartedAt}} id-bot") echo "/bot id-bot 2026-01-01T00:00:00Z" ;;
     "inspect --format {{.State.Status}} id-bot") echo running ;;

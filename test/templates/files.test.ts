@@ -53,7 +53,7 @@ const DCLINT_SCHEMA_ONLY = {
 };
 
 describe("docker-compose.yml", () => {
-    it("validates with docker-compose v1 `config -q` (the Debian test VPS's compose)", () => {
+    it("validates with docker-compose v1 `config -q` (Debian 12; e2e runs it on Compose v2)", () => {
         const dir = stackDir(stdinOf("stack-compose-file"));
         const result = run("docker-compose", ["-f", "docker-compose.yml", "config", "-q"], {
             cwd: dir,

@@ -1,15 +1,37 @@
 #!/usr/bin/env bash
-# Builds (once) the Debian bookworm root file systems of the test VPS and of its local base images,
-# cached in build/vps/rootfs-<key>/, where <key> hashes rootfs-packages.txt and this script.
-# Prints the cache directory on stdout. Needs root, debootstrap and the Debian mirror.
+# Builds (once) the Debian root file systems of the test VPS and of its local base images for one
+# release (--release trixie, the default, or bookworm), cached in build/vps/rootfs-<release>-<key>/,
+# where <key> hashes rootfs-packages.txt, this script and rootfs-files/. Prints the cache directory
+# on stdout. Needs root, debootstrap and a Debian mirror.
+#
+# The mirror is the one this machine's apt already uses (its Debian archive and security entries),
+# else debootstrap's own default; no mirror host is written here.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 readonly here repo
-readonly suite="bookworm"
+readonly releases="trixie bookworm"
+release="trixie"
 
 log() { echo "==> $*" >&2; }
+
+usage() {
+    echo "usage: build-rootfs.sh [--release trixie|bookworm]" >&2
+    exit 2
+}
+
+# Packages of a rootfs for the release: lines "<name>:" and "<name>@<release>:".
+packages_of() {
+    sed -n -e "s/^$1: *//p" -e "s/^$1@$release: *//p" "$here/rootfs-packages.txt"
+}
+
+cache_key() {
+    {
+        cat "$here/rootfs-packages.txt" "$here/build-rootfs.sh"
+        find "$here/rootfs-files" -type f | LC_ALL=C sort | xargs cat
+    } | sha256sum | cut -c1-16
+}
 
 # Every repository URI in this machine's own apt sources (Deb822 `URIs:` and one-line `deb`).
 apt_source_uris() {
@@ -20,22 +42,20 @@ apt_source_uris() {
     } | tr ' ' '\n' | sed '/^$/d'
 }
 
-# The test VPS uses the Debian mirrors this machine's apt already uses: no host is named here.
-mirror="$(apt_source_uris | grep -Ev -- '-security/?$' | grep -Em1 '/debian/?$' || true)"
-security_mirror="$(apt_source_uris | grep -Em1 -- '/debian-security/?$' || true)"
-if [[ -z "$mirror" || -z "$security_mirror" ]]; then
-    echo "no Debian mirror (…/debian and …/debian-security) in this machine's apt sources" >&2
-    exit 1
-fi
-readonly mirror security_mirror
-
-packages_of() {
-    sed -n "s/^$1: *//p" "$here/rootfs-packages.txt"
-}
-
-cache_key() {
-    cat "$here/rootfs-packages.txt" "$here/build-rootfs.sh" "$here/rootfs-files/"* \
-        | sha256sum | cut -c1-16
+# The target's apt sources: the archive that debootstrap used (it wrote it to sources.list) and,
+# when this machine has one, its security archive for the target release. One-line format, as
+# debootstrap writes it: Lynis (PKGS-7388) recognises a security source only in that format or
+# by the security host's name, which Ubuntu 24.04's own sources carry, so the test VPS scores
+# that check as the production server does.
+write_sources() {
+    local root="$1" security="$2" archive
+    archive="$(awk '$1 == "deb" { print $2; exit }' "$root/etc/apt/sources.list")"
+    [[ -n "$archive" ]] || { echo "ERROR: debootstrap wrote no archive to sources.list" >&2; exit 1; }
+    {
+        echo "deb $archive $release main"
+        echo "deb $archive $release-updates main"
+        if [[ -n "$security" ]]; then echo "deb $security $release-security main"; fi
+    } > "$root/etc/apt/sources.list"
 }
 
 # Runs a command in a chroot with /proc, /sys and /dev mounted, and unmounts them again.
@@ -59,19 +79,20 @@ apt_install() {
     in_chroot "$root" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-write_sources() {
-    cat > "$1/etc/apt/sources.list" <<EOF
-deb $mirror $suite main
-deb $mirror $suite-updates main
-deb $security_mirror $suite-security main
-EOF
-}
-
 build_minbase() {
-    local root="$1"
-    log "debootstrap $suite (minbase) into $root"
-    debootstrap --variant=minbase "$suite" "$root" "$mirror" >/dev/null
-    write_sources "$root"
+    local root="$1" archive security
+    # The Debian archive and security mirrors this machine's apt already uses; no host is named.
+    archive="$(apt_source_uris | grep -Ev -- '-security/?$' | grep -Em1 '/debian/?$' || true)"
+    security="$(apt_source_uris | grep -Em1 -- '/debian-security/?$' || true)"
+    if [[ -n "$archive" ]]; then
+        log "debootstrap $release (minbase) into $root, from this machine's Debian mirror"
+    else
+        log "debootstrap $release (minbase) into $root, from debootstrap's default mirror"
+    fi
+    [[ -n "$security" ]] || log "WARNING: this machine has no Debian security source; the rootfs gets none"
+    # An empty mirror argument is not passed, so debootstrap uses its default.
+    debootstrap --variant=minbase "$release" "$root" ${archive:+"$archive"} >/dev/null
+    write_sources "$root" "$security"
     cp /etc/resolv.conf "$root/etc/resolv.conf"
     # No service starts inside a chroot during the build.
     printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
@@ -103,9 +124,12 @@ configure_vps() {
     install -m 0644 "$files/e2e-cgroup-rw.service" "$files/e2e-proc-sys-ro.service" \
         "$root/etc/systemd/system/"
     in_chroot "$root" systemctl enable -q e2e-cgroup-rw.service e2e-proc-sys-ro.service
-    install -D -m 0755 "$files/docker-compose-shim.sh" \
-        "$root/usr/libexec/docker/cli-plugins/docker-compose"
-    install -m 0644 "$files/ssh@.service" "$root/etc/systemd/system/ssh@.service"
+    if [[ "$release" == bookworm ]]; then
+        # Debian 12 has no Compose v2 package and an sshd without socket activation.
+        install -D -m 0755 "$files/bookworm/docker-compose-shim.sh" \
+            "$root/usr/libexec/docker/cli-plugins/docker-compose"
+        install -m 0644 "$files/bookworm/ssh@.service" "$root/etc/systemd/system/ssh@.service"
+    fi
     # Nothing in a container can use these; they only fail and clutter `systemctl --failed`.
     in_chroot "$root" systemctl mask -q systemd-udevd.service systemd-udev-trigger.service \
         getty@tty1.service console-getty.service
@@ -134,19 +158,26 @@ build_all() {
         finish_rootfs "$out/$image"
     done
     # The package creates a cluster; the image's entrypoint makes its own in $PGDATA.
-    rm -rf "$out/image-postgres/var/lib/postgresql/15" "$out/image-postgres/etc/postgresql/15"
+    rm -rf "$out"/image-postgres/var/lib/postgresql/* "$out"/image-postgres/etc/postgresql/*
     finish_rootfs "$out/image-base"
     rm -rf "$out/minbase"
 }
 
 main() {
+    while (($#)); do
+        case "$1" in
+            --release) [[ $# -ge 2 ]] || usage; release="$2"; shift 2 ;;
+            *) usage ;;
+        esac
+    done
+    [[ " $releases " == *" $release "* ]] || { echo "ERROR: unknown release $release (one of: $releases)" >&2; exit 2; }
     [ "$(id -u)" = 0 ] || { echo "ERROR: build-rootfs.sh needs root" >&2; exit 1; }
     local cache="$repo/build/vps"
     local key
     key="$(cache_key)"
-    local out="$cache/rootfs-$key"
+    local out="$cache/rootfs-$release-$key"
     mkdir -p "$cache"
-    exec 9> "$cache/rootfs.lock"
+    exec 9> "$cache/rootfs-$release.lock"
     flock 9
     if [ ! -f "$out/.complete" ]; then
         rm -rf "$out.tmp"
@@ -157,8 +188,10 @@ main() {
         rm -rf "$out"
         mv "$out.tmp" "$out"
         log "rootfs cache $out built in $((SECONDS - started)) s"
-        # Older caches (another package list) are no longer used.
-        find "$cache" -maxdepth 1 -name 'rootfs-*' ! -name "rootfs-$key" -exec rm -rf {} +
+        # Older caches of this release (another package list) and of the single-release
+        # layout (rootfs-<key>) are no longer used.
+        find "$cache" -maxdepth 1 -regextype posix-extended \( -name "rootfs-$release-*" \
+            ! -name "rootfs-$release-$key" -o -regex '.*/rootfs-[0-9a-f]{16}' \) -exec rm -rf {} +
     fi
     echo "$out"
 }

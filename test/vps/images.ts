@@ -11,10 +11,10 @@ import type { TestVps } from "./vps";
  * Debian root file systems, and node/npm come from the CI machine.
  */
 export const localImages = {
-    postgresRootfs: "e2e/postgres-rootfs:bookworm",
-    nodeRootfs: "e2e/node-rootfs:bookworm",
-    postgres: "e2e/postgres:15",
-    node: "e2e/node:20",
+    postgresRootfs: "e2e/postgres-rootfs:local",
+    nodeRootfs: "e2e/node-rootfs:local",
+    postgres: "e2e/postgres:local",
+    node: "e2e/node:local",
     fakeBotApi: "e2e/fake-bot-api:1",
     bot: "e2e/mpcabinet-picture-bot:local",
 } as const;
@@ -48,6 +48,10 @@ export interface BuiltImages {
     /** Image id of the bot image, per bot name. */
     readonly botImages: Record<string, string>;
     readonly durationsMs: Record<string, number>;
+    /** Sizes in bytes, as `docker image inspect` reports them, of the bot image and its base. */
+    readonly botImageBytes: number;
+    /** Measured at build time: the deploy's image pruning later untags the base (no container uses it). */
+    readonly baseImageBytes: number;
 }
 
 async function timed(durations: Record<string, number>, name: string, action: () => Promise<unknown>) {
@@ -56,11 +60,15 @@ async function timed(durations: Record<string, number>, name: string, action: ()
     durations[name] = Date.now() - started;
 }
 
-/** `docker build` with the classic builder: BuildKit would fetch its frontend from a registry. */
-function build(tag: string, context: string, buildArgs: Record<string, string>, dockerfile?: string) {
+/**
+ * `docker build` with BuildKit, as the Docker provider builds the bot image on the real server.
+ * No Dockerfile here has a `# syntax=` line, so BuildKit uses its built-in frontend and pulls
+ * nothing; the bases are local images, which BuildKit's default (docker) builder finds in the
+ * engine's own store. On Debian 13 the CLI hands the build to buildx (docker-buildx).
+ */
+function build(tag: string, context: string, buildArgs: Record<string, string>) {
     const args = Object.entries(buildArgs).map(([key, value]) => `--build-arg ${key}=${value}`);
-    const file = dockerfile ? ` -f ${dockerfile}` : "";
-    return `DOCKER_BUILDKIT=0 docker build -q ${args.join(" ")}${file} -t ${tag} ${context}`;
+    return `DOCKER_BUILDKIT=1 docker build -q ${args.join(" ")} -t ${tag} ${context}`;
 }
 
 function importRootfs(name: string, tag: string) {
@@ -97,7 +105,10 @@ export async function buildLocalImages(
         build: () => run(build(localImages.bot, `${shareMount}/bot`, { NODE_IMAGE: localImages.node })),
     });
     durationsMs[`bot (${how})`] = Date.now() - started;
-    const botId = (await run(`docker image inspect -f '{{.Id}}' ${localImages.bot}`)).trim();
-    const botImages = Object.fromEntries(botNames.map((name) => [name, botId]));
-    return { botImages, durationsMs };
+    const [botId, size, baseSize] = (await run(
+        `docker image inspect -f '{{.Id}} {{.Size}}' ${localImages.bot} && ` +
+            `docker image inspect -f '{{.Size}}' ${localImages.node}`,
+    )).trim().split(/\s+/);
+    const botImages = Object.fromEntries(botNames.map((name) => [name, botId as string]));
+    return { botImages, durationsMs, botImageBytes: Number(size), baseImageBytes: Number(baseSize) };
 }

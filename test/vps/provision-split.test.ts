@@ -10,7 +10,7 @@ const config = parseStackConfig({
     host: "10.200.1.2",
     swapSize: "0",
     docker: { source: "distro" },
-    postgres: { image: "e2e/postgres:15" },
+    postgres: { image: "e2e/postgres:local" },
     botApi: { image: "e2e/fake-bot-api:1", apiId: 1000001 },
     bots: [{ name: "mpcabinet-picture-bot", schema: "mpcabinet" }],
 });

@@ -12,8 +12,9 @@ import { TestVps } from "./vps";
 export type ConfigOverrides = Record<string, unknown>;
 
 /**
- * The stack config of the test VPS: the defaults, except for what a Debian container needs
- * (docker.source distro, no swap: swapon would change the CI machine's swap) and the local images.
+ * The stack config of the test VPS: the defaults (docker.source among them: the default source is
+ * the one the tests run), except for what a container needs (no swap: swapon would change the CI
+ * machine's swap) and the local images.
  */
 export function e2eConfig(vps: TestVps, overrides: ConfigOverrides = {}): StackConfig {
     const publicKey = readFileSync(join(vps.runDir, "id_ed25519.pub"), "utf8").trim();
@@ -24,7 +25,6 @@ export function e2eConfig(vps: TestVps, overrides: ConfigOverrides = {}): StackC
         hostKey,
         operatorKeys: [publicKey],
         swapSize: "0",
-        docker: { source: "distro" },
         postgres: { image: localImages.postgres },
         botApi: { image: localImages.fakeBotApi, apiId: 1000001 },
         bots: [{ name: "mpcabinet-picture-bot", schema: "mpcabinet" }],

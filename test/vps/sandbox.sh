@@ -2,7 +2,8 @@
 # `npm run sandbox`: try the tool without a server. Installs what it needs on a fresh Debian 12
 # machine (scripts/install-deps.sh) when something is missing, then boots the test VPS, provisions
 # it with the real plan and keeps it up until Ctrl-C. Needs root (network namespaces, nspawn).
-# Options: --ssh-socket (sshd through ssh.socket, as on Ubuntu 24.04), --cleanup (remove test
+# Options: --release trixie|bookworm (Debian 13, the default, or 12), --ssh-service (sshd as a
+# classic ssh.service instead of ssh.socket as on Ubuntu 24.04), --cleanup (remove test
 # VPSes left behind by killed runs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,12 +1,13 @@
 import { writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { provision, Provisioned } from "./provision";
-import { cleanupStaleRuns, SshStartMode, TestVps } from "./vps";
+import { cleanupStaleRuns, defaultRelease, parseRelease, SshStartMode, TestVps } from "./vps";
 
 /**
  * `npm run sandbox`: boots the test VPS, provisions it with the real plan, prints how to get in,
- * and tears everything down on Ctrl-C. `--ssh-socket` starts sshd through ssh.socket (Ubuntu
- * 24.04 style); `--cleanup` only removes test VPSes left behind by killed runs.
+ * and tears everything down on Ctrl-C. Options: `--release trixie|bookworm` (Debian 13, the
+ * default, or 12), `--ssh-service` (sshd as a classic ssh.service instead of ssh.socket as on
+ * Ubuntu 24.04), `--cleanup` (only remove test VPSes left behind by killed runs).
  */
 
 const started = Date.now();
@@ -48,7 +49,8 @@ function printWelcome(box: TestVps, result: Provisioned): void {
     const { user, db } = result.config.postgres;
     console.log(`
 The sandbox VPS is provisioned: ${result.records.length} steps, ${changed} changed, in ${((Date.now() - started) / 1000).toFixed(0)} s.
-It is a Debian 12 systemd-nspawn container at ${box.target.host} (network namespace ${box.network.netns}).
+It is a ${releaseName[box.release]} systemd-nspawn container at ${box.target.host} (network namespace ${box.network.netns}),
+with sshd started by ${box.sshMode === "socket" ? "ssh.socket" : "ssh.service"}.
 
   Log in as root with the sandbox key (password login is now refused, as on the hardened server):
     ${ssh}
@@ -65,17 +67,25 @@ It is a Debian 12 systemd-nspawn container at ${box.target.host} (network namesp
 Press Ctrl-C to stop the VPS and remove its namespace, NAT rule and files.`);
 }
 
+const releaseName = { trixie: "Debian 13 (trixie)", bookworm: "Debian 12 (bookworm)" } as const;
+const usage = "usage: npm run sandbox -- [--release trixie|bookworm] [--ssh-service] | --cleanup";
+
 async function main(): Promise<void> {
     const args = process.argv.slice(2);
+    const unknown = args.filter((arg, i) =>
+        !["--cleanup", "--ssh-service", "--release"].includes(arg) && args[i - 1] !== "--release");
+    if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(" ")}\n${usage}`);
     if (args.includes("--cleanup")) {
         await cleanupStaleRuns(log);
         return;
     }
-    const sshMode: SshStartMode = args.includes("--ssh-socket") ? "socket" : "service";
+    const sshMode: SshStartMode = args.includes("--ssh-service") ? "service" : "socket";
+    const releaseIndex = args.indexOf("--release");
+    const release = releaseIndex === -1 ? defaultRelease() : parseRelease(args[releaseIndex + 1] ?? "");
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
         process.on(signal, () => void stop(130));
     }
-    vps = await TestVps.create({ sshMode, log });
+    vps = await TestVps.create({ sshMode, release, log });
     const result = await provision(vps, log);
     printWelcome(vps, result);
     setInterval(() => undefined, 60_000);

@@ -66,7 +66,9 @@ function connect(target: SshTarget, auth: SshAuth, offered?: (methods: string[])
     };
     return new Promise<Client>((resolve, reject) => {
         client.once("ready", () => resolve(client));
-        client.once("error", (error) => reject(error));
+        // Always listening: ssh2 can emit a second error (a handshake cut short while sshd sheds
+        // load, e.g. during a port scan); only the first one matters, the rest must not crash.
+        client.on("error", (error) => reject(error));
         client.connect(config);
     });
 }

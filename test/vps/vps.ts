@@ -11,11 +11,31 @@ import { imageRootfsMount, shareMount } from "./mounts";
 import { createVpsNetwork, removeVpsNetwork, VpsNetwork } from "./network";
 import { SshSession, SshTarget, waitForSsh } from "./ssh";
 
-/** How sshd is started on the fresh VPS: a classic ssh.service, or ssh.socket as Ubuntu 24.04 does. */
+/** How sshd is started on the fresh VPS: ssh.socket as on Ubuntu 24.04, or a classic ssh.service. */
 export type SshStartMode = "service" | "socket";
 
+/** The Debian release the test VPS runs: 13 (the default, closest to Ubuntu 24.04) or 12. */
+export const debianReleases = ["trixie", "bookworm"] as const;
+export type DebianRelease = (typeof debianReleases)[number];
+
+/** TEST_VPS_RELEASE picks the release of every VPS that does not name its own (default trixie). */
+export function defaultRelease(): DebianRelease {
+    const fromEnv = process.env.TEST_VPS_RELEASE;
+    if (fromEnv === undefined || fromEnv === "") return "trixie";
+    return parseRelease(fromEnv);
+}
+
+export function parseRelease(name: string): DebianRelease {
+    const release = debianReleases.find((candidate) => candidate === name);
+    if (!release) throw new Error(`unknown Debian release ${name}: use ${debianReleases.join(" or ")}`);
+    return release;
+}
+
 export interface VpsOptions {
+    /** Default: socket, as on Ubuntu 24.04. */
     readonly sshMode?: SshStartMode;
+    /** Default: defaultRelease(). */
+    readonly release?: DebianRelease;
     /** Progress lines for people (the sandbox prints them). */
     readonly log?: (line: string) => void;
 }
@@ -34,9 +54,9 @@ const logsDir = join(vpsBuildDir, "logs");
 const bootTimeoutMs = 90_000;
 const stopTimeoutMs = 90_000;
 
-/** Builds the rootfs cache if needed (build-rootfs.sh) and returns its directory. */
-export async function ensureRootfs(): Promise<string> {
-    const out = await host("bash", [join(__dirname, "build-rootfs.sh")]);
+/** Builds the release's rootfs cache if needed (build-rootfs.sh) and returns its directory. */
+export async function ensureRootfs(release: DebianRelease): Promise<string> {
+    const out = await host("bash", [join(__dirname, "build-rootfs.sh"), "--release", release]);
     return out.trim().split("\n").at(-1) as string;
 }
 
@@ -48,6 +68,8 @@ export class TestVps {
     private nspawn?: ChildProcess;
 
     private constructor(
+        readonly release: DebianRelease,
+        readonly sshMode: SshStartMode,
         readonly runDir: string,
         readonly rootfsCache: string,
         readonly network: VpsNetwork,
@@ -62,14 +84,21 @@ export class TestVps {
     }
 
     get target(): SshTarget {
-        return { host: this.network.vpsAddress, port: 22, username: "root" };
+        return this.targetOn(22);
+    }
+
+    /** The VPS's sshd on another port (after a port change). */
+    targetOn(port: number): SshTarget {
+        return { host: this.network.vpsAddress, port, username: "root" };
     }
 
     static async create(options: VpsOptions = {}): Promise<TestVps> {
         const log = options.log ?? (() => undefined);
+        const release = options.release ?? defaultRelease();
+        const sshMode = options.sshMode ?? "socket";
         await cleanupStaleRuns(log);
-        log("building or reusing the cached Debian rootfs (build/vps/)");
-        const rootfsCache = await ensureRootfs();
+        log(`building or reusing the cached Debian ${release} rootfs (build/vps/)`);
+        const rootfsCache = await ensureRootfs(release);
         mkdirSync(runsDir, { recursive: true });
         const runDir = join(runsDir, `${process.pid}-${randomBytes(3).toString("hex")}`);
         mkdirSync(runDir);
@@ -78,13 +107,14 @@ export class TestVps {
             log("copying the rootfs");
             await host("cp", ["-a", join(rootfsCache, "vps"), join(runDir, "root")]);
             log("personalising");
-            const { privateKey, rootPassword } = await personalise(runDir, options.sshMode ?? "service");
+            const { privateKey, rootPassword } = await personalise(runDir, sshMode, release);
             prepareImageContexts(join(runDir, "share"));
             log("network");
             network = await withLock(() => createVpsNetwork());
             const state: RunState = { ownerPid: process.pid, network };
             writeFileSync(join(runDir, "state.json"), JSON.stringify(state));
-            const vps = new TestVps(runDir, rootfsCache, network, privateKey, rootPassword, state, log);
+            const vps = new TestVps(release, sshMode, runDir, rootfsCache, network, privateKey,
+                rootPassword, state, log);
             await vps.boot().catch(async (error: unknown) => {
                 await vps.destroy();
                 throw error;
@@ -132,9 +162,9 @@ export class TestVps {
         }
     }
 
-    /** A new root session that logs in with the test key. */
-    session(): Promise<SshSession> {
-        return waitForSsh(this.target, { privateKey: this.privateKey }, 20_000);
+    /** A new root session that logs in with the test key (on another port after a port change). */
+    session(port = 22): Promise<SshSession> {
+        return waitForSsh(this.targetOn(port), { privateKey: this.privateKey }, 20_000);
     }
 
     /** Powers the VPS off from inside (`systemctl poweroff`) and waits until nspawn exits. */
@@ -162,7 +192,7 @@ export class TestVps {
 }
 
 /** Per-run identity: a fresh root password, a fresh SSH key, a machine id, the sshd start mode. */
-async function personalise(runDir: string, sshMode: SshStartMode) {
+async function personalise(runDir: string, sshMode: SshStartMode, release: DebianRelease) {
     const root = join(runDir, "root");
     const keyPath = join(runDir, "id_ed25519");
     await host("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e-test-vps", "-f", keyPath]);
@@ -172,15 +202,18 @@ async function personalise(runDir: string, sshMode: SshStartMode) {
     await host("chroot", [root, "chpasswd"], { input: `root:${rootPassword}\n` });
     writeFileSync(join(root, "etc/machine-id"), `${randomBytes(16).toString("hex")}\n`);
     if (sshMode === "socket") {
+        // As Ubuntu 24.04 ships it: ssh.socket listens, the first connection starts ssh.service.
         await host("systemctl", [`--root=${root}`, "disable", "--quiet", "ssh.service"]);
         await host("systemctl", [`--root=${root}`, "enable", "--quiet", "ssh.socket"]);
-        const dropIn = join(root, "etc/systemd/system/ssh.socket.d");
-        mkdirSync(dropIn, { recursive: true });
-        writeFileSync(
-            join(dropIn, "e2e-accept.conf"),
-            "# Test VPS only: one sshd -i per connection (Debian 12's sshd has no socket activation).\n" +
-                "[Socket]\nAccept=yes\n",
-        );
+        if (release === "bookworm") {
+            const dropIn = join(root, "etc/systemd/system/ssh.socket.d");
+            mkdirSync(dropIn, { recursive: true });
+            writeFileSync(
+                join(dropIn, "e2e-accept.conf"),
+                "# Test VPS only: one sshd -i per connection (Debian 12's sshd has no socket activation).\n" +
+                    "[Socket]\nAccept=yes\n",
+            );
+        }
     }
     return { privateKey: readFileSync(keyPath, "utf8"), rootPassword };
 }

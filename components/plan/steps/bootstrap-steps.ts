@@ -116,6 +116,12 @@ export function planFirewall(config: StackConfig): Step[] {
     ];
 }
 
+/**
+ * Docker's apt repository as unattended-upgrades matches it: its Release file says Origin
+ * "Docker", Label "Docker CE" and Suite <codename>, and has no Codename field.
+ */
+const DOCKER_CE_ORIGIN = '    "origin=Docker,label=Docker CE,archive=${distro_codename}";\n';
+
 /** 5. unattended-upgrades: daily security upgrades, optional reboot at a fixed time. */
 export function planUnattendedUpgrades(config: StackConfig): Step[] {
     return [
@@ -135,6 +141,7 @@ export function planUnattendedUpgrades(config: StackConfig): Step[] {
             content: render("etc/apt/apt.conf.d/52unattended-upgrades-telegram-ecosystem", {
                 automatic_reboot: String(config.unattendedUpgrades.automaticReboot),
                 reboot_time: config.unattendedUpgrades.rebootTime,
+                docker_origin: config.docker.source === "docker-ce" ? DOCKER_CE_ORIGIN : "",
             }),
             secret: false,
         }),

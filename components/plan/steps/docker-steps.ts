@@ -2,7 +2,7 @@ import type { StackConfig } from "../../config/config";
 import { render } from "../render";
 import { makeStep, type Step } from "../step";
 
-/** Fingerprint of Docker's apt signing key (docs.docker.com, "Install using the apt repo"). */
+/** Fingerprint of Docker's apt signing key (Docker's install guide, "Install using the apt repository"). */
 export const DOCKER_APT_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88";
 export const DAEMON_JSON = "/etc/docker/daemon.json";
 
@@ -21,6 +21,7 @@ export function planDockerEngine(config: StackConfig): Step[] {
             description: `Docker Engine and docker compose are installed (${config.docker.source})`,
             script: render("scripts/install-docker.sh", {
                 docker_source: config.docker.source,
+                docker_apt_repository: config.docker.aptRepository ?? "",
                 docker_key_fingerprint: DOCKER_APT_KEY_FINGERPRINT,
             }),
             secret: false,

@@ -37,7 +37,7 @@ describe("parseStackConfig", () => {
             swapSize: "2G",
             stackDir: "/opt/telegram-ecosystem",
             unattendedUpgrades: { automaticReboot: true, rebootTime: "04:00" },
-            docker: { source: "docker-ce", logMaxSize: "10m", logMaxFiles: 3 },
+            docker: { source: "distro", logMaxSize: "10m", logMaxFiles: 3 },
             postgres: { db: "telegram_ecosystem", user: "telegram_admin", passwordVersion: 1 },
             bots: [{ name: BOT, schema: "mpcabinet", buildContext: "bot", env: {} }],
         });
@@ -71,7 +71,7 @@ describe("parseStackConfig", () => {
                 "Invalid stack configuration (8 problems):",
                 "  - host: required: pulumi config set host <VPS IPv4>",
                 "  - sshPort: must be 1-65535: pulumi config set sshPort 22",
-                "  - docker.source: must be docker-ce (Docker's apt repository) or distro (the distribution's docker.io): pulumi config set --path docker.source docker-ce",
+                "  - docker.source: must be distro (the distribution's packages) or docker-ce (Docker's apt repository): pulumi config set --path docker.source distro",
                 "  - botApi.apiId: required: pulumi config set --path botApi.apiId <api_id>",
                 "  - botApi.apiHash: required (secret): pulumi config set --secret --path botApi.apiHash <api_hash>",
                 "  - bots: needs at least one bot: pulumi config set --path 'bots[0].name' mpcabinet-picture-bot",
@@ -167,6 +167,23 @@ describe("parseStackConfig", () => {
         [
             { docker: { logMaxFiles: 0 } },
             "docker.logMaxFiles: must be 1 to 20: pulumi config set --path docker.logMaxFiles 3",
+        ],
+        [
+            { docker: { source: "docker-ce" } },
+            "docker.aptRepository: required with docker.source docker-ce: pulumi config set --path docker.aptRepository <https URL of the Docker apt repository for this distribution>",
+        ],
+        [
+            {
+                docker: {
+                    source: "docker-ce",
+                    aptRepository: "http://apt.example.test/linux/ubuntu",
+                },
+            },
+            "docker.aptRepository: must be an https URL without a trailing slash: pulumi config set --path docker.aptRepository <https URL of the Docker apt repository for this distribution>",
+        ],
+        [
+            { docker: { aptRepository: "https://apt.example.test/linux/ubuntu" } },
+            "docker.aptRepository: is only used with docker.source docker-ce: pulumi config rm --path docker.aptRepository",
         ],
         [
             { postgres: { image: "postgres:latest" } },

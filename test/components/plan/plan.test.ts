@@ -119,6 +119,25 @@ describe("planProvisioning", () => {
         expect(changed).toEqual([`stack-env-${SECOND_BOT}`, "stack-up"]);
     });
 
+    it("installs Docker from the distribution by default, with no Docker repository anywhere", () => {
+        const install = byId(plan, "docker-install").script;
+        expect(install).toContain("DOCKER_SOURCE='distro'");
+        expect(install).toContain("DOCKER_APT_REPOSITORY=''");
+        expect(byId(plan, "unattended-upgrades-policy").stdin).not.toContain("origin=Docker");
+    });
+
+    it("with docker-ce, uses the configured repository and lets unattended-upgrades patch it", () => {
+        const repository = "https://apt.example.test/linux/ubuntu";
+        const dockerCe = stackConfig({ docker: { source: "docker-ce", aptRepository: repository } });
+        const steps = planProvisioning(dockerCe, runtimeFor(dockerCe));
+        const install = byId(steps, "docker-install").script;
+        expect(install).toContain("DOCKER_SOURCE='docker-ce'");
+        expect(install).toContain(`DOCKER_APT_REPOSITORY='${repository}'`);
+        expect(byId(steps, "unattended-upgrades-policy").stdin).toContain(
+            '    "origin=Docker,label=Docker CE,archive=${distro_codename}";\n};',
+        );
+    });
+
     it("writes a compose file without ports, with pinned images and the bots' settings", () => {
         const compose = parse(byId(plan, "stack-compose-file").stdin ?? "") as {
             services: Record<string, Record<string, unknown>>;

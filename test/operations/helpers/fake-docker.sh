@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Test double for the docker CLI, put first on PATH by the operations tests. It answers exactly the
-# calls the operations scripts make, from a state directory ($FAKE_DOCKER_STATE):
+# Test double for the docker CLI with Compose v2, put first on PATH by the operations tests. It
+# answers exactly the calls the operations scripts make, from a state directory ($FAKE_DOCKER_STATE):
 #   services/<name>   "<status> <health>" of the service's container ("running healthy",
 #                     "exited none", ...) or "absent" (no container); the file list is the
 #                     service list of `docker compose config --services`
 #   after/<name>      the state `up -d` / `restart` / `start` / `unpause` leaves (default "running healthy")
 #   ip/<name>         the container's address on the compose network (default 127.0.0.1)
 #   log-config/<name> "<driver> <max-size>" of the container (default "json-file 10m")
-#   fail/<command>    makes that compose command (up, restart, stop, config, ps) or that
+#   fail/<command>    makes that compose command (up, restart, stop, config, ps), `docker ps`
+#                     (fail/docker-ps) or that
 #                     Postgres tool (pg_dump, pg_restore except --list, psql) fail
 #   calls.log         one line per call, appended
 # `compose exec -T postgres <tool> ...` runs the real Postgres tool from $FAKE_PG_BIN against the
@@ -75,9 +76,10 @@ compose() {
             ls "$STATE/services"
             ;;
         ps)
+            # Compose v2: running containers only (v1 also listed stopped ones).
             [[ "${1:-}" == -q && $# -eq 2 ]] || fail "compose ps $*"
             maybe_fail ps
-            if [[ "$(service_state "$2")" != absent ]]; then printf 'id-%s\n' "$2"; fi
+            if [[ "$(service_state "$2")" == running* ]]; then printf 'id-%s\n' "$2"; fi
             ;;
         up)
             [[ "${1:-}" == -d ]] || fail "compose up without -d: $*"
@@ -104,7 +106,7 @@ compose() {
 
 inspect() {
     [[ "${1:-}" == --format ]] || fail "inspect without --format: $*"
-    local format="$2" service
+    local format="$2" service status health
     shift 2
     for id in "$@"; do
         service="$(service_of_id "$id")"
@@ -113,20 +115,32 @@ inspect() {
             *LogConfig*)
                 printf '/%s-%s-1 %s\n' "${COMPOSE_PROJECT_FOR_TEST:-telegram-ecosystem}" "$service" \
                     "$(cat "$STATE/log-config/$service" 2>/dev/null || printf 'json-file 10m')" ;;
+            # production-check.sh's format: "<status>" or "<status>/<health>".
+            *'{{if .State.Health}}/'*)
+                read -r status health <<<"$(service_state "$service")"
+                if [[ "$health" == none ]]; then printf '%s\n' "$status"; else printf '%s/%s\n' "$status" "$health"; fi ;;
             *State.Status*) service_state "$service" ;;
             *) fail "unexpected inspect format: $format" ;;
         esac
     done
 }
 
-list_running() {
-    [[ "$*" == "-q --filter label=com.docker.compose.project=${COMPOSE_PROJECT_FOR_TEST:-telegram-ecosystem}" ]] ||
+# `docker ps -q` with the project label: the running containers. `docker ps -a -q` with the
+# project, service and oneoff=False labels: that service's container in any state.
+list_containers() {
+    local project="label=com.docker.compose.project=${COMPOSE_PROJECT_FOR_TEST:-telegram-ecosystem}"
+    local file service
+    maybe_fail docker-ps
+    if [[ "$*" == "-q --filter $project" ]]; then
+        for file in "$STATE"/services/*; do
+            [[ "$(cat "$file")" == running* ]] && printf 'id-%s\n' "$(basename "$file")"
+        done
+        return 0
+    fi
+    [[ "$*" =~ ^-a\ -q\ --filter\ $project\ --filter\ label=com\.docker\.compose\.service=([a-z0-9-]+)\ --filter\ label=com\.docker\.compose\.oneoff=False$ ]] ||
         fail "docker ps $*"
-    local file
-    for file in "$STATE"/services/*; do
-        [[ "$(cat "$file")" == running* ]] && printf 'id-%s\n' "$(basename "$file")"
-    done
-    return 0
+    service="${BASH_REMATCH[1]}"
+    if [[ "$(service_state "$service")" != absent ]]; then printf 'id-%s\n' "$service"; fi
 }
 
 main() {
@@ -134,7 +148,7 @@ main() {
     case "${1:-}" in
         compose) shift; compose "$@" ;;
         inspect) shift; inspect "$@" ;;
-        ps) shift; list_running "$@" ;;
+        ps) shift; list_containers "$@" ;;
         *) fail "unsupported command: $*" ;;
     esac
 }

@@ -56,6 +56,13 @@ compose() {
     docker compose -p "$COMPOSE_PROJECT" "$@"
 }
 
+# Ids of a service's containers, stopped ones included, by compose's labels: names differ between
+# Compose v2 and v1, and v2's `ps -q` lists running containers only.
+service_containers() {
+    docker ps -a -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT" \
+        --filter "label=com.docker.compose.service=$1" --filter "label=com.docker.compose.oneoff=False"
+}
+
 # Reads KEY=VALUE lines without evaluating them as shell.
 load_alert_config() {
     [[ -f "$ALERT_ENV_FILE" ]] || return 0
@@ -170,7 +177,7 @@ close_incident() {
 probe_service() {
     local service="$1" ids id state verdict="ok" detail="running"
     local format='{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}'
-    ids="$(compose ps -q "$service")" || return 1
+    ids="$(service_containers "$service")" || return 1
     if [[ -z "$ids" ]]; then
         printf 'down no running container\n'
         return 0

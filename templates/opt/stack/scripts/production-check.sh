@@ -59,8 +59,12 @@ compose() {
     docker compose -p "$COMPOSE_PROJECT" "$@"
 }
 
+# A service's container in any state, by compose's labels: names differ between Compose v2 and
+# v1, and v2's `ps -q` lists running containers only (a stopped one would read as missing).
 container_of() {
-    compose ps -q "$1" 2>/dev/null | head -n 1
+    docker ps -a -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT" \
+        --filter "label=com.docker.compose.service=$1" --filter "label=com.docker.compose.oneoff=False" |
+        head -n 1
 }
 
 # The value of one variable in a container's environment (the others, secrets among them, are
