@@ -67,6 +67,8 @@ export function firstGuessHits(articles: readonly BenchArticle[]): string {
     const hosts = videos.filter(
         (a) => videoBasket(a.product.video!.vol) === a.product.video!.basket,
     );
-    return `first guess right for ${photos}/${articles.length} photo baskets and ` +
-        `${hosts.length}/${videos.length} video hosts`;
+    return (
+        `first guess right for ${photos}/${articles.length} photo baskets and ` +
+        `${hosts.length}/${videos.length} video hosts`
+    );
 }

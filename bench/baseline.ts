@@ -89,7 +89,10 @@ export class BaselineStrategy {
 
     private async findVideo(nm: number): Promise<string | null> {
         const urls: string[] = [];
-        for (const [from, to] of [[1, 50], [51, 200]] as const) {
+        for (const [from, to] of [
+            [1, 50],
+            [51, 200],
+        ] as const) {
             for (let basket = 1; basket <= MAX_BASKET; basket++) {
                 for (let vol = from; vol <= to; vol++) urls.push(this.videoUrl(basket, vol, nm));
             }

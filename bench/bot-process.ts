@@ -33,7 +33,10 @@ export function buildBot(root: string, cacheDir: string): string {
 export function imageNodeFlags(): string[] {
     // main.ts makes sure the bench runs from the repository root.
     const dockerfile = readFileSync(join(process.cwd(), "bot", "Dockerfile"), "utf8");
-    const cmd = dockerfile.split("\n").filter((line) => line.startsWith("CMD [")).at(-1);
+    const cmd = dockerfile
+        .split("\n")
+        .filter((line) => line.startsWith("CMD ["))
+        .at(-1);
     const argv = cmd ? (JSON.parse(cmd.slice("CMD ".length)) as string[]) : [];
     if (argv[0] !== "node" || argv.at(-1) !== "dist/main.js") {
         throw new Error(`bot/Dockerfile: want CMD ["node", ...flags, "dist/main.js"], got ${cmd}`);

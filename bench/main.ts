@@ -141,8 +141,12 @@ async function main(): Promise<void> {
         ] as const) {
             progress(`9: a 130-message flood, ${label}`);
             const rig = await startRig({
-                entry, hlsDir: fixtures!.hlsDir, pgAdminUrl: fixtures!.pgAdminUrl, cleanup,
-                extraEnv: env, perChatIntervalMs: 1000,
+                entry,
+                hlsDir: fixtures!.hlsDir,
+                pgAdminUrl: fixtures!.pgAdminUrl,
+                cleanup,
+                extraEnv: env,
+                perChatIntervalMs: 1000,
             });
             runs.push(await floodRun(rig, label, articleSet("latency")));
             await rig.bot.stop();
@@ -202,8 +206,11 @@ async function rigMeasurements(entry: string, fixtures: SharedFixtures | undefin
         "— (informational)",
         async () => (await measureBoth())[1],
     );
-    await step("5", "Repeat request", "0 upload bytes; only conditional requests, all 304", async () =>
-        measureRepeat(await rig(), articleSet("repeat")[0]!),
+    await step(
+        "5",
+        "Repeat request",
+        "0 upload bytes; only conditional requests, all 304",
+        async () => measureRepeat(await rig(), articleSet("repeat")[0]!),
     );
     await step("7", "50 users within 10 s", "all served, no errors, ffmpeg <= limit", async () =>
         measureLoad(await rig(), articleSet("load"), FFMPEG_MAX_JOBS),

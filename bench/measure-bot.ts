@@ -3,15 +3,7 @@ import { BaselineStrategy } from "./baseline.js";
 import type { HlsInput } from "./hls-inputs.js";
 import { mib, ms, times, type Row } from "./report.js";
 import { Visit, type Rig } from "./rig.js";
-import {
-    describeSpread,
-    everyTrial,
-    median,
-    MB,
-    quantile,
-    sleep,
-    waitUntil,
-} from "./stats.js";
+import { describeSpread, everyTrial, median, MB, quantile, sleep, waitUntil } from "./stats.js";
 
 const IDLE_LIMIT = 90 * MB;
 const GROWTH_LIMIT = 50 * MB;
@@ -41,7 +33,8 @@ export function idleRow(fresh: readonly number[], afterWork?: readonly number[])
     return {
         id: "6",
         name: "Idle RSS of the bot process (node main.js, polling, DB connected)",
-        ours: `fresh: ${describeSpread(fresh, mib, "samples")}` +
+        ours:
+            `fresh: ${describeSpread(fresh, mib, "samples")}` +
             (afterWork
                 ? `; 20 s after the 50-user load: ${describeSpread(afterWork, mib, "samples")}`
                 : "; after the load: not measured (row 7 not run)"),
@@ -88,15 +81,25 @@ export async function measureLatency(
         return {
             id,
             name,
-            ours: describeSpread(rows.map((r) => r.ours[index]), ms, "articles"),
-            baseline: describeSpread(rows.map((r) => r.baseline[index]), ms, "articles"),
+            ours: describeSpread(
+                rows.map((r) => r.ours[index]),
+                ms,
+                "articles",
+            ),
+            baseline: describeSpread(
+                rows.map((r) => r.baseline[index]),
+                ms,
+                "articles",
+            ),
             ratio: `${describeSpread(ratios, times, "articles")} faster`,
             target: target ?? ">= 10x faster for every article",
             met: target ? null : everyTrial(ratios, (ratio) => ratio >= 10),
             notes: note,
             data: {
                 perArticle: rows.map((r) => ({
-                    nm: r.nm, oursMs: r.ours[index], baselineMs: r.baseline[index],
+                    nm: r.nm,
+                    oursMs: r.ours[index],
+                    baselineMs: r.baseline[index],
                 })),
             },
         };
@@ -171,15 +174,18 @@ export async function measureRepeat(rig: Rig, a: BenchArticle): Promise<Row> {
         `card ${ms(r.cardMs)}, photos+video ${ms(r.deliveryMs)}`;
     return {
         id: "5",
-        name: `Repeat request for the same article by another user (${a.product.photos} photos ` +
+        name:
+            `Repeat request for the same article by another user (${a.product.photos} photos ` +
             `+ video, "download all"): CDN requests and upload bytes`,
         ours: `repeat: ${describe(repeat)}`,
         baseline: `first request: ${describe(first)}`,
-        ratio: `card ${times(first.cardMs / repeat.cardMs)}, ` +
+        ratio:
+            `card ${times(first.cardMs / repeat.cardMs)}, ` +
             `delivery ${times(first.deliveryMs / repeat.deliveryMs)} faster (1 trial)`,
         target: "repeat: 0 upload bytes; CDN: only 1 + photos + 1 conditional requests, all 304",
         met: repeat.cdnRequests === expected && repeat.notModified === expected && uploaded === 0,
-        notes: "the reference re-runs its video search and re-uploads everything on a repeat " +
+        notes:
+            "the reference re-runs its video search and re-uploads everything on a repeat " +
             "(bot-spec 3.4); until issue 14 a repeat cost 0 CDN requests but served stale media",
         data: { first, repeat },
     };
@@ -222,27 +228,37 @@ export async function measureBigVideo(rig: Rig, a: BenchArticle, input: HlsInput
     delivered.uploads.length = 0; // the fake read the file into memory; let it go
     const seconds = (videoAt - visit.pressedAt) / 1000;
     const sendVideoBytes = sendVideo ? `${sendVideo.headerBytes + sendVideo.bodyBytes}` : "?";
-    const bytesOk = multipart.length === 0 && sendVideo !== undefined &&
-        sendVideo.contentType.startsWith("application/json") && sent < 64 * 1024;
+    const bytesOk =
+        multipart.length === 0 &&
+        sendVideo !== undefined &&
+        sendVideo.contentType.startsWith("application/json") &&
+        sent < 64 * 1024;
     return {
         id: "4",
-        name: `RSS growth and bytes sent to the Bot API while delivering a ${mib(input.bytes)} ` +
+        name:
+            `RSS growth and bytes sent to the Bot API while delivering a ${mib(input.bytes)} ` +
             "HLS video (local Bot API mode, 1 trial)",
-        ours: `RSS +${mib(growth)} (idle ${mib(before)}, peak ${mib(peak)}); ` +
+        ours:
+            `RSS +${mib(growth)} (idle ${mib(before)}, peak ${mib(peak)}); ` +
             `${sent} B to the Bot API (sendVideo ${sendVideoBytes} B JSON) ` +
             `for a ${mib(videoBytes)} MP4, in ${seconds.toFixed(1)} s`,
         baseline: "—",
         ratio: "—",
         target: "RSS growth <= 50 MiB; no file bytes over HTTP",
         met: growth <= GROWTH_LIMIT && bytesOk && videoBytes > 0,
-        notes: peakReset ? undefined :
-            "kernel peak RSS could not be reset; growth from 50 ms samples only",
+        notes: peakReset
+            ? undefined
+            : "kernel peak RSS could not be reset; growth from 50 ms samples only",
         data: {
             inputBytes: input.bytes,
             rssBeforeBytes: before,
             rssPeakBytes: peak,
             growthBytes: growth,
-            bytesToBotApi: sent, sendVideo, multipartCalls: multipart.length, videoBytes, seconds,
+            bytesToBotApi: sent,
+            sendVideo,
+            multipartCalls: multipart.length,
+            videoBytes,
+            seconds,
             calls: calls.map((c) => ({ method: c.method, bytes: c.headerBytes + c.bodyBytes })),
         },
     };
@@ -256,7 +272,13 @@ function peakConcurrentDownloads(rig: Rig, nms: ReadonlySet<number>): number {
         const span = spans.get(r.nm) ?? [r.start, r.end ?? r.start];
         spans.set(r.nm, [Math.min(span[0], r.start), Math.max(span[1], r.end ?? r.start)]);
     }
-    const events = [...spans.values()].flatMap(([s, e]) => [[s, 1], [e, -1]] as const);
+    const events = [...spans.values()].flatMap(
+        ([s, e]) =>
+            [
+                [s, 1],
+                [e, -1],
+            ] as const,
+    );
     events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
     let current = 0;
     let peak = 0;
@@ -321,9 +343,11 @@ export async function measureLoad(
     const downloads = peakConcurrentDownloads(rig, new Set(articles.map((a) => a.product.nm)));
     return {
         id: "7",
-        name: `${visits.length} users, a different fixture article each, sent within ` +
+        name:
+            `${visits.length} users, a different fixture article each, sent within ` +
             `${(lastSent / 1000).toFixed(1)} s, each pressing "video": served, errors, peak ffmpeg`,
-        ours: `${served.length}/${visits.length} served, ${failedUsers.length} failed, ` +
+        ours:
+            `${served.length}/${visits.length} served, ${failedUsers.length} failed, ` +
             `${errors.length} error log lines; ` +
             `p95 time to card ${ms(quantile(cardTimes, 0.95))} ` +
             `(median ${ms(median(cardTimes))}); ` +
@@ -332,7 +356,10 @@ export async function measureLoad(
         baseline: "—",
         ratio: "—",
         target: `all served, no errors, peak ffmpeg <= FFMPEG_MAX_JOBS (${maxJobs})`,
-        met: served.length === visits.length && errors.length === 0 && peakFfmpeg <= maxJobs &&
+        met:
+            served.length === visits.length &&
+            errors.length === 0 &&
+            peakFfmpeg <= maxJobs &&
             downloads <= maxJobs,
         notes: errors.length ? `first error: ${errors[0]!.raw.slice(0, 300)}` : undefined,
         data: {
@@ -414,14 +441,16 @@ export function floodRow(runs: readonly FloodRun[]): Row {
         `${r.refusals429} x 429`;
     return {
         id: "9",
-        name: `Other users' reply latency during a ${FLOOD_MESSAGES}-message flood from one user ` +
+        name:
+            `Other users' reply latency during a ${FLOOD_MESSAGES}-message flood from one user ` +
             `(${OTHER_USERS} users; fake Bot API: 1 msg/s per chat, 429 + retry_after)`,
         ours: runs.map(describe).join("; "),
         baseline: "—",
         ratio: "—",
         target: `p95 < ${FLOOD_P95_LIMIT_MS / 1000} s`,
         met: runs.every((r) => p95(r) < FLOOD_P95_LIMIT_MS),
-        notes: "issue 14 measured 60 s for another user's /help before updates were scheduled " +
+        notes:
+            "issue 14 measured 60 s for another user's /help before updates were scheduled " +
             "per user (26 ms idle)",
         data: { runs },
     };

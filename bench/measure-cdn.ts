@@ -61,8 +61,14 @@ export async function measureCdnRequests(
             result.photos.length === Math.min(a.product.photos, 20) &&
             correctVideo(a, result.video);
         counts.push({
-            nm, label: a.label, ordinary: a.ordinary, photos: a.product.photos,
-            ours, baseline: baseline.requests, oursCorrect, baselineCorrect,
+            nm,
+            label: a.label,
+            ordinary: a.ordinary,
+            photos: a.product.photos,
+            ours,
+            baseline: baseline.requests,
+            oursCorrect,
+            baselineCorrect,
         });
         cdn.requests.length = 0;
     }
@@ -95,7 +101,8 @@ export async function measureCdnRequests(
         `all: max ${Math.max(...counts.map((c) => c[k]))}`;
     return {
         id: "1",
-        name: `CDN requests to find an article's photos and video (${ordinary.length} ordinary + ` +
+        name:
+            `CDN requests to find an article's photos and video (${ordinary.length} ordinary + ` +
             `${counts.length - ordinary.length} special fixture articles)`,
         ours: describe("ours"),
         baseline: describe("baseline"),

@@ -31,7 +31,8 @@ export async function measureConversion(input: HlsInput, cleanup: Cleanup): Prom
     cdn.add({ nm: NM, photoBasket: 1, photos: 1, video });
     const workDir = mkdtempSync(join(tmpdir(), "bench-convert-"));
     cleanup.add(`conversion dir ${workDir}`, () =>
-        rmSync(workDir, { recursive: true, force: true }));
+        rmSync(workDir, { recursive: true, force: true }),
+    );
 
     const config = inProcessConfig(cdn, workDir);
     const url = videoUrl(config.cdn, videoBasket(vol), vol, NM, "1440p");
@@ -52,7 +53,10 @@ export async function measureConversion(input: HlsInput, cleanup: Cleanup): Prom
     const ours = async (): Promise<number> => {
         const started = performance.now();
         const result = await converter.convert(
-            String(NM), url, new CdnSession(config.cdn), new AbortController().signal,
+            String(NM),
+            url,
+            new CdnSession(config.cdn),
+            new AbortController().signal,
         );
         const elapsed = performance.now() - started;
         await temp.remove(result.path);
@@ -62,7 +66,16 @@ export async function measureConversion(input: HlsInput, cleanup: Cleanup): Prom
         const output = join(workDir, "plain.mp4");
         const started = performance.now();
         await run(config.ffmpegPath, [
-            "-hide_banner", "-loglevel", "error", "-nostdin", "-i", url, "-c", "copy", "-y", output,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-i",
+            url,
+            "-c",
+            "copy",
+            "-y",
+            output,
         ]);
         const elapsed = performance.now() - started;
         rmSync(output, { force: true });
@@ -83,11 +96,15 @@ export async function measureConversion(input: HlsInput, cleanup: Cleanup): Prom
     }
     const ratios = oursMs.map((o, i) => plainMs[i]! / o);
     const rates = (values: readonly number[]) =>
-        describeSpread(values.map((msValue) => input.bytes / MB / (msValue / 1000)),
-            (rate) => `${rate.toFixed(0)} MiB/s`, "rounds");
+        describeSpread(
+            values.map((msValue) => input.bytes / MB / (msValue / 1000)),
+            (rate) => `${rate.toFixed(0)} MiB/s`,
+            "rounds",
+        );
     return {
         id: "3",
-        name: `HLS -> MP4 remux throughput of the bot's converter vs plain ffmpeg, ` +
+        name:
+            `HLS -> MP4 remux throughput of the bot's converter vs plain ffmpeg, ` +
             `${mib(input.bytes)} on loopback (${ROUNDS} paired rounds)`,
         ours: rates(oursMs),
         baseline: `${rates(plainMs)} (plain ffmpeg -c copy)`,

@@ -52,23 +52,33 @@ export function measureLanguageHostBuild(root: string, withCold: boolean): Row {
     try {
         const cold = withCold
             ? timed(() =>
-                  buildHost(root, {
-                      GOMODCACHE: join(work, "gomod"),
-                      GOCACHE: join(work, "gocache"),
-                      GOFLAGS: "-modcacherw",
-                  }, join(work, "cold")))
+                  buildHost(
+                      root,
+                      {
+                          GOMODCACHE: join(work, "gomod"),
+                          GOCACHE: join(work, "gocache"),
+                          GOFLAGS: "-modcacherw",
+                      },
+                      join(work, "cold"),
+                  ),
+              )
             : undefined;
         buildHost(root, {}, join(work, "prime"));
         const warm = Array.from({ length: TRIALS }, (_, i) =>
-            timed(() => buildHost(root, {}, join(work, `warm-${i}`))));
+            timed(() => buildHost(root, {}, join(work, `warm-${i}`))),
+        );
         const install = Array.from({ length: TRIALS }, () =>
-            timed(() => execFileSync("bash", [join(root, "toolchain", "install-pulumi.sh")], {
-                stdio: "ignore",
-            })));
+            timed(() =>
+                execFileSync("bash", [join(root, "toolchain", "install-pulumi.sh")], {
+                    stdio: "ignore",
+                }),
+            ),
+        );
         return {
             id: "10",
             name: HOST_NAME(version),
-            ours: `cold ${cold === undefined ? "not measured (--with-toolchain)" : seconds(cold)}; ` +
+            ours:
+                `cold ${cold === undefined ? "not measured (--with-toolchain)" : seconds(cold)}; ` +
                 `warm ${describeSpread(warm, seconds)}; install-pulumi.sh cached ` +
                 describeSpread(install, seconds),
             baseline: "—",
@@ -94,8 +104,12 @@ export async function measureTimewebEngine(
     cleanup: Cleanup,
 ): Promise<Row> {
     if (!enabled) {
-        return notMeasured("11", ENGINE_NAME, ENGINE_TARGET,
-            "needs root: `npm run bench -- --with-engine` (or BENCH_WITH_ENGINE=1)");
+        return notMeasured(
+            "11",
+            ENGINE_NAME,
+            ENGINE_TARGET,
+            "needs root: `npm run bench -- --with-engine` (or BENCH_WITH_ENGINE=1)",
+        );
     }
     const { Lab, copyProject, engineEnv, stackSetup } =
         await import("../test/engine/timeweb-engine.js");
@@ -103,7 +117,9 @@ export async function measureTimewebEngine(
     const { pulumiBinDir } = await import("../test/helpers/pulumi-cli.js");
     const { OPERATOR_KEY } = await import("../test/timeweb/helpers.js");
     const work = mkdtempSync(join(tmpdir(), "bench-engine-"));
-    cleanup.add("real-engine bench directory", () => rmSync(work, { recursive: true, force: true }));
+    cleanup.add("real-engine bench directory", () =>
+        rmSync(work, { recursive: true, force: true }),
+    );
     const { lab } = await Lab.start(root, (line) => console.log(`[engine] ${line}`));
     cleanup.add("Timeweb lab", () => lab.stop());
     const env = engineEnv(work, pulumiBinDir(), "bench-passphrase");
@@ -128,7 +144,8 @@ export async function measureTimewebEngine(
     return {
         id: "11",
         name: ENGINE_NAME,
-        ours: `preview ${describeSpread(preview, seconds)}; no-op up ` +
+        ours:
+            `preview ${describeSpread(preview, seconds)}; no-op up ` +
             `${describeSpread(noop, seconds)}; first up ${seconds(firstUp)}`,
         baseline: "—",
         ratio: "—",

@@ -20,17 +20,23 @@ const OTHER_PROCESSES: ReadonlyArray<Record<string, string>> = [
 export function measurePlanDeterminism(root: string): Row {
     const here = planTriggers();
     const tsx = join(root, "node_modules", ".bin", "tsx");
-    const others = OTHER_PROCESSES.map((env) => JSON.parse(
-        execFileSync(tsx, [join(root, "bench", "print-plan-triggers.ts")], {
-            cwd: root, env: { ...process.env, ...env }, encoding: "utf8",
-        }),
-    ) as Record<string, string>);
+    const others = OTHER_PROCESSES.map(
+        (env) =>
+            JSON.parse(
+                execFileSync(tsx, [join(root, "bench", "print-plan-triggers.ts")], {
+                    cwd: root,
+                    env: { ...process.env, ...env },
+                    encoding: "utf8",
+                }),
+            ) as Record<string, string>,
+    );
     const ids = new Set([here, ...others].flatMap((plan) => Object.keys(plan)));
     const differing = [...ids].filter((id) => others.some((plan) => plan[id] !== here[id]));
     const steps = Object.keys(here).length;
     return {
         id: "8",
-        name: `Plan determinism: steps whose trigger differs when the plan of one config ` +
+        name:
+            `Plan determinism: steps whose trigger differs when the plan of one config ` +
             `(${steps} steps) is built in 3 processes with other time zones and locales`,
         ours: `${differing.length} of ${steps}`,
         baseline: "—",
@@ -60,12 +66,20 @@ const BOOTSTRAP_TARGET = "second apply: 0 CHANGED";
  */
 export async function measureVpsBootstrap(enabled: boolean, cleanup: Cleanup): Promise<Row> {
     if (!enabled) {
-        return notMeasured("8b", BOOTSTRAP_NAME, BOOTSTRAP_TARGET,
-            "needs root and several minutes: `npm run bench -- --with-vps` (or BENCH_WITH_VPS=1)");
+        return notMeasured(
+            "8b",
+            BOOTSTRAP_NAME,
+            BOOTSTRAP_TARGET,
+            "needs root and several minutes: `npm run bench -- --with-vps` (or BENCH_WITH_VPS=1)",
+        );
     }
     if (process.getuid?.() !== 0) {
-        return notMeasured("8b", BOOTSTRAP_NAME, BOOTSTRAP_TARGET,
-            "--with-vps needs root (systemd-nspawn)");
+        return notMeasured(
+            "8b",
+            BOOTSTRAP_NAME,
+            BOOTSTRAP_TARGET,
+            "--with-vps needs root (systemd-nspawn)",
+        );
     }
     const log = (line: string) => console.log(`[vps] ${line}`);
     const { TestVps } = await import("../test/vps/vps.js");
@@ -81,12 +95,12 @@ export async function measureVpsBootstrap(enabled: boolean, cleanup: Cleanup): P
     const changed = second.filter((r) => r.outcome === "CHANGED").map((r) => r.id);
     const first: StepRecordLike[] = provisioned.records;
     const stepsMs = first.reduce((sum, r) => sum + r.durationMs, 0);
-    const imagesMs = Object.values(provisioned.images.durationsMs)
-        .reduce((sum, v) => sum + v, 0);
+    const imagesMs = Object.values(provisioned.images.durationsMs).reduce((sum, v) => sum + v, 0);
     return {
         id: "8b",
         name: BOOTSTRAP_NAME,
-        ours: `fresh apply ${seconds(bootstrapped - created)} ` +
+        ours:
+            `fresh apply ${seconds(bootstrapped - created)} ` +
             `(${first.length} steps ${seconds(stepsMs)} + local images ${seconds(imagesMs)}); ` +
             `second run ${seconds(secondMs)}, ${changed.length} of ${second.length} CHANGED`,
         baseline: "—",
@@ -95,8 +109,12 @@ export async function measureVpsBootstrap(enabled: boolean, cleanup: Cleanup): P
         met: changed.length === 0,
         notes: changed.length ? `CHANGED on the second run: ${changed.join(", ")}` : undefined,
         data: {
-            vpsCreateMs: created - started, freshApplyMs: bootstrapped - created, imagesMs,
-            firstRun: first, secondRun: second, secondRunMs: secondMs,
+            vpsCreateMs: created - started,
+            freshApplyMs: bootstrapped - created,
+            imagesMs,
+            firstRun: first,
+            secondRun: second,
+            secondRunMs: secondMs,
         },
     };
 }

@@ -49,5 +49,8 @@ export function writeReadmeSection(root: string): void {
     const resultsPath = join(root, "bench", "results.json");
     const results = JSON.parse(readFileSync(resultsPath, "utf8")) as Results;
     const section = renderBenchSection(results);
-    writeFileSync(readmePath, readme.replace(readmeSection(readme), () => section));
+    writeFileSync(
+        readmePath,
+        readme.replace(readmeSection(readme), () => section),
+    );
 }

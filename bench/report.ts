@@ -20,15 +20,28 @@ export const NOT_MEASURED = "not measured";
 /** A row that was not run: every measured column says so. */
 export function notMeasured(id: string, name: string, target: string, why: string): Row {
     return {
-        id, name, ours: NOT_MEASURED, baseline: NOT_MEASURED, ratio: NOT_MEASURED, target,
-        met: null, notes: why, data: {},
+        id,
+        name,
+        ours: NOT_MEASURED,
+        baseline: NOT_MEASURED,
+        ratio: NOT_MEASURED,
+        target,
+        met: null,
+        notes: why,
+        data: {},
     };
 }
 
 export function failed(id: string, name: string, target: string, error: unknown): Row {
     const message = error instanceof Error ? error.message : String(error);
     return {
-        id, name, ours: "FAILED", baseline: "—", ratio: "—", target, met: false,
+        id,
+        name,
+        ours: "FAILED",
+        baseline: "—",
+        ratio: "—",
+        target,
+        met: false,
         notes: message.split("\n")[0]!.slice(0, 300),
         data: { error: message },
     };
@@ -62,7 +75,9 @@ export function writeResults(
     const body = {
         generatedAt: new Date().toISOString(),
         machine: {
-            cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
+            cpus: cpus().length,
+            cpuModel: cpus()[0]?.model,
+            node: process.version,
             loadAverageAtEnd: loadavg()[0],
         },
         ...extra,

@@ -88,7 +88,8 @@ export class Visit {
     get completeAt(): number | undefined {
         const hasVideo = `download:${this.nm}:video`;
         return this.cardEdits().find((c) =>
-            JSON.stringify(c.payload.reply_markup).includes(hasVideo))?.at;
+            JSON.stringify(c.payload.reply_markup).includes(hasVideo),
+        )?.at;
     }
 
     get cardMessageId(): number {

@@ -34,8 +34,10 @@ export function describeSpread(
     trials = "trials",
 ): string {
     const s = spread(values);
-    return `min ${format(s.min)}, median ${format(s.median)}, max ${format(s.max)} ` +
-        `(${s.trials} ${trials})`;
+    return (
+        `min ${format(s.min)}, median ${format(s.median)}, max ${format(s.max)} ` +
+        `(${s.trials} ${trials})`
+    );
 }
 
 /** A target is met only when every trial meets it (and there was a trial). */

@@ -40,16 +40,23 @@ export function preflightGatedHost(args: PreflightGateArgs): pulumi.Output<strin
             }
             return identityFileContent(result.dockerIdentity);
         });
-    const file = path.join(args.workDir ?? process.cwd(), dockerSshFiles(pulumi.getStack()).identity);
+    const file = path.join(
+        args.workDir ?? process.cwd(),
+        dockerSshFiles(pulumi.getStack()).identity,
+    );
     const written = writeDockerIdentity(identity, args.sshPrivateKey, file);
     return pulumi.all([host, written]).apply(([address]) => address);
 }
 
 /** The identity file holds the private key itself, or the public key of the agent key to use. */
-function identityFileContent(identity: DockerIdentity): { privateKey: true } | { publicKey: string } {
+function identityFileContent(
+    identity: DockerIdentity,
+): { privateKey: true } | { publicKey: string } {
     return identity.kind === "private-key"
         ? { privateKey: true }
-        : { publicKey: `${identity.publicKey.type} ${identity.publicKey.blob.toString("base64")}\n` };
+        : {
+              publicKey: `${identity.publicKey.type} ${identity.publicKey.blob.toString("base64")}\n`,
+          };
 }
 
 /** Writes the Docker provider's identity file (0600); it lives only while this program runs. */
@@ -62,7 +69,8 @@ function writeDockerIdentity(
         .all([identity, privateKey ?? pulumi.output(undefined)])
         .apply(([selected, pem]) => {
             const content = "publicKey" in selected ? selected.publicKey : pem;
-            if (content === undefined) throw new Error("the preflight chose sshPrivateKey, which is not set");
+            if (content === undefined)
+                throw new Error("the preflight chose sshPrivateKey, which is not set");
             mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
             writeFileSync(file, content, { mode: 0o600 });
             chmodSync(file, 0o600);

@@ -33,22 +33,33 @@ interface ConfigEntry {
 /** `pulumi config --json --show-secrets` as the `<namespace>:<key>` -> string map the program sees. */
 function stackConfig(stack: string | undefined): Record<string, string> {
     const pulumi = findExecutable("pulumi");
-    if (pulumi === undefined) throw new Error("the Pulumi CLI is not on PATH (see Prerequisites in the README)");
-    const args = ["config", "--json", "--show-secrets", ...(stack === undefined ? [] : ["--stack", stack])];
+    if (pulumi === undefined)
+        throw new Error("the Pulumi CLI is not on PATH (see Prerequisites in the README)");
+    const args = [
+        "config",
+        "--json",
+        "--show-secrets",
+        ...(stack === undefined ? [] : ["--stack", stack]),
+    ];
     const result = spawnSync(pulumi, args, { encoding: "utf8" });
     if (result.status !== 0) {
         throw new Error(`pulumi ${args.join(" ")} failed: ${result.stderr.trim()}`);
     }
     const entries = JSON.parse(result.stdout) as Record<string, ConfigEntry>;
     return Object.fromEntries(
-        Object.entries(entries).flatMap(([key, entry]) => (entry.value === undefined ? [] : [[key, entry.value]])),
+        Object.entries(entries).flatMap(([key, entry]) =>
+            entry.value === undefined ? [] : [[key, entry.value]],
+        ),
     );
 }
 
 function projectName(): string {
     const file = join(process.cwd(), "Pulumi.yaml");
-    const name = existsSync(file) ? (parseYaml(readFileSync(file, "utf8")) as { name?: unknown } | null)?.name : undefined;
-    if (typeof name !== "string") throw new Error("no Pulumi.yaml here: run npm run preflight from the project root");
+    const name = existsSync(file)
+        ? (parseYaml(readFileSync(file, "utf8")) as { name?: unknown } | null)?.name
+        : undefined;
+    if (typeof name !== "string")
+        throw new Error("no Pulumi.yaml here: run npm run preflight from the project root");
     return name;
 }
 
@@ -68,7 +79,9 @@ function parseArgs(argv: readonly string[]): { stack?: string } | "help" {
 class UsageError extends Error {}
 
 function report(problems: readonly string[]): number {
-    console.log(`Preflight: ${problems.length} problem${problems.length === 1 ? "" : "s"} to fix first:`);
+    console.log(
+        `Preflight: ${problems.length} problem${problems.length === 1 ? "" : "s"} to fix first:`,
+    );
     for (const problem of problems) console.log(`  - ${problem}`);
     return 1;
 }
@@ -104,7 +117,10 @@ async function main(argv: readonly string[]): Promise<number> {
     const host = config.host;
     const result = await runPreflight(
         config,
-        { host: host ?? "(created by pulumi up)", ...(config.hostKey === undefined ? {} : { hostKey: config.hostKey }) },
+        {
+            host: host ?? "(created by pulumi up)",
+            ...(config.hostKey === undefined ? {} : { hostKey: config.hostKey }),
+        },
         connectionKey,
         { env: process.env, probeHost: host !== undefined },
     );

@@ -40,12 +40,7 @@ export class HostNotAllowedError extends CdnError {
 }
 
 export type VideoFailure =
-    | "ffmpeg_missing"
-    | "conversion"
-    | "timeout"
-    | "too_large"
-    | "playlist"
-    | "incomplete";
+    "ffmpeg_missing" | "conversion" | "timeout" | "too_large" | "playlist" | "incomplete";
 
 export class VideoError extends Error {
     constructor(

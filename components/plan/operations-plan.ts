@@ -203,9 +203,7 @@ function resourceThresholds(input: OperationsInput, paths: OperationsPaths) {
 
 /** stdin of install-operations.sh: one "<mode> <path> <base64>" line per file. */
 export function encodeFileLines(files: readonly HostFile[]): string {
-    return files
-        .map((file) => `${file.mode} ${file.path} ${toBase64(file.content)}\n`)
-        .join("");
+    return files.map((file) => `${file.mode} ${file.path} ${toBase64(file.content)}\n`).join("");
 }
 
 /** The env file that turns the off-site copy on, or undefined when no bucket is configured. */
@@ -242,7 +240,8 @@ export function monitorEnv(
     const heartbeat = input.monitor.heartbeatUrl;
     const alerts = alertSettings(input, botTokens);
     if (alerts === undefined && heartbeat === undefined) return undefined;
-    const ping: Record<string, string> = heartbeat === undefined ? {} : { HEARTBEAT_URL: heartbeat };
+    const ping: Record<string, string> =
+        heartbeat === undefined ? {} : { HEARTBEAT_URL: heartbeat };
     return envLines({ ...alerts, ...ping });
 }
 

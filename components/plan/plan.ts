@@ -12,12 +12,7 @@ import {
 import { planDockerEngine } from "./steps/docker-steps";
 import { planHostHardening } from "./steps/hardening-steps";
 import { planImagePrune } from "./steps/image-steps";
-import {
-    planBotEnvFiles,
-    planComposeUp,
-    planDatabase,
-    planStackFiles,
-} from "./steps/stack-steps";
+import { planBotEnvFiles, planComposeUp, planDatabase, planStackFiles } from "./steps/stack-steps";
 
 export type { RuntimeValues } from "./runtime-values";
 

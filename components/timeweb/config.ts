@@ -16,14 +16,10 @@ const count = (description: string) =>
 const presetSchema = z
     .object({
         id: count("the preset's id").optional(),
-        descriptionShort: z
-            .string()
-            .min(1)
-            .optional()
-            .meta({
-                description: "the preset's name, like `Cloud MSK 30`",
-                example: "'Cloud MSK 30'",
-            }),
+        descriptionShort: z.string().min(1).optional().meta({
+            description: "the preset's name, like `Cloud MSK 30`",
+            example: "'Cloud MSK 30'",
+        }),
         cpu: count("vCPUs").optional(),
         ramMb: count("RAM in MB").meta({ example: 2048 }).optional(),
         minDiskMb: count("at least this much disk, in MB").meta({ example: 20480 }).optional(),
@@ -115,14 +111,9 @@ export const timewebConfigSchema = z
             .boolean()
             .default(true)
             .meta({ description: "protect the server from `pulumi destroy` and replacement" }),
-        bootTimeoutMinutes: z
-            .number()
-            .int()
-            .positive()
-            .default(15)
-            .meta({
-                description: "minutes to wait for the first boot before pinning the host key",
-            }),
+        bootTimeoutMinutes: z.number().int().positive().default(15).meta({
+            description: "minutes to wait for the first boot before pinning the host key",
+        }),
     })
     .strict()
     .superRefine((value, ctx) => {

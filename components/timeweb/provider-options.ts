@@ -60,7 +60,9 @@ export function initFailed(id: string, properties: object, reason: string): Erro
  * ("Unexpected struct type." from Struct.fromJavaScript in @pulumi/pulumi's cmd/dynamic-provider).
  */
 export function withoutUndefined<T extends object>(value: T): T {
-    return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+    return Object.fromEntries(
+        Object.entries(value).filter(([, entry]) => entry !== undefined),
+    ) as T;
 }
 
 /** Sorted copy of unique numbers/strings, so list order never shows up as a diff. */

@@ -33,14 +33,24 @@ const PLACEHOLDERS: readonly [RegExp, string][] = [
 const DROPPED = /:(sshPrivateKey|sshPrivateKeyPassword)$/;
 
 function isSecure(value: unknown): boolean {
-    return typeof value === "object" && value !== null && !Array.isArray(value) && "secure" in value;
+    return (
+        typeof value === "object" && value !== null && !Array.isArray(value) && "secure" in value
+    );
 }
 
 /** Removes every `secure:` value from `value` (in place) and lists where they were. */
-function stripSecrets(value: unknown, key: string, path: (string | number)[], found: SecretPath[]): void {
+function stripSecrets(
+    value: unknown,
+    key: string,
+    path: (string | number)[],
+    found: SecretPath[],
+): void {
     if (Array.isArray(value)) {
         value.forEach((item, index) => {
-            if (isSecure(item)) throw new Error(`${key}: a secret list item cannot get a placeholder; make it an object field`);
+            if (isSecure(item))
+                throw new Error(
+                    `${key}: a secret list item cannot get a placeholder; make it an object field`,
+                );
             stripSecrets(item, key, [...path, index], found);
         });
     } else if (typeof value === "object" && value !== null) {
@@ -56,7 +66,10 @@ function stripSecrets(value: unknown, key: string, path: (string | number)[], fo
 
 /** `telegram-ecosystem:bots[0].token` */
 function pathText(secret: SecretPath): string {
-    return secret.key + secret.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${part}`)).join("");
+    return (
+        secret.key +
+        secret.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${part}`)).join("")
+    );
 }
 
 function placeholderFor(path: string): string | undefined {
@@ -65,19 +78,30 @@ function placeholderFor(path: string): string | undefined {
 }
 
 function pulumi(args: readonly string[]): void {
-    const result = spawnSync("pulumi", ["--non-interactive", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    if (result.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed: ${result.stderr.trim()}`);
+    const result = spawnSync("pulumi", ["--non-interactive", ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    if (result.status !== 0)
+        throw new Error(`pulumi ${args.join(" ")} failed: ${result.stderr.trim()}`);
 }
 
 function main(stack: string | undefined): void {
     if (stack === undefined) throw new Error("usage: npx tsx scripts/ci/preview-stack.ts <stack>");
     const backend = process.env.PULUMI_BACKEND_URL ?? "";
     if (!backend.startsWith("file://")) {
-        throw new Error("PULUMI_BACKEND_URL must be a local file:// backend: the preview never touches the real state");
+        throw new Error(
+            "PULUMI_BACKEND_URL must be a local file:// backend: the preview never touches the real state",
+        );
     }
-    if (!process.env.PULUMI_CONFIG_PASSPHRASE) throw new Error("PULUMI_CONFIG_PASSPHRASE must be set (any value: it protects placeholders only)");
+    if (!process.env.PULUMI_CONFIG_PASSPHRASE)
+        throw new Error(
+            "PULUMI_CONFIG_PASSPHRASE must be set (any value: it protects placeholders only)",
+        );
     const file = `Pulumi.${stack}.yaml`;
-    const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as {
+        config?: Record<string, unknown>;
+    };
     const config = doc.config ?? {};
     const secrets: SecretPath[] = [];
     for (const [key, value] of Object.entries(config)) {

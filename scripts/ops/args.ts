@@ -20,8 +20,7 @@ const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
         type: "string",
         short: "i",
         value: "<file>",
-        description:
-            "private key (default: ssh-agent, then ~/.ssh/id_ed25519|id_ecdsa|id_rsa)",
+        description: "private key (default: ssh-agent, then ~/.ssh/id_ed25519|id_ecdsa|id_rsa)",
     },
 };
 const HELP: OptionSpec = { type: "boolean", short: "h", description: "show this help" };

@@ -149,7 +149,17 @@ beforeAll(() => {
         ["telegram-ecosystem-deploy", sshDir],
         ["host_ed25519", sandbox.homeDir],
     ] as const) {
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "readme-test", "-f", path.join(dir, file)]);
+        execFileSync("ssh-keygen", [
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "readme-test",
+            "-f",
+            path.join(dir, file),
+        ]);
     }
     sandbox.run("pulumi stack select --create prod");
 }, 60_000);
@@ -186,7 +196,10 @@ describe("the README's pulumi config commands, with the real CLI", () => {
             writeFileSync(path.join(sandbox.projectDir, "Pulumi.prod.yaml"), baseStackFile);
             expect(runAll(sandbox, section.commands)).toEqual([]);
             expect(programProblems(sandbox)).toEqual([]);
-            const stackFile = readFileSync(path.join(sandbox.projectDir, "Pulumi.prod.yaml"), "utf8");
+            const stackFile = readFileSync(
+                path.join(sandbox.projectDir, "Pulumi.prod.yaml"),
+                "utf8",
+            );
             for (const secret of Object.values(FAKE)) expect(stackFile).not.toContain(secret);
         },
         120_000,

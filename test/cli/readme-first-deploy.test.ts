@@ -84,7 +84,15 @@ const git = (...args: string[]) =>
 beforeAll(() => {
     sandbox = cliSandbox(PASSPHRASE);
     mkdirSync(path.join(sandbox.homeDir, ".ssh"), { recursive: true, mode: 0o700 });
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(sandbox.homeDir, ".ssh/id_ed25519")]);
+    execFileSync("ssh-keygen", [
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-f",
+        path.join(sandbox.homeDir, ".ssh/id_ed25519"),
+    ]);
     // The clone: the project files, committed.
     copyFileSync(path.join(repoDir, ".gitignore"), path.join(sandbox.projectDir, ".gitignore"));
     git("init", "-q");
@@ -99,9 +107,13 @@ afterAll(() => sandbox?.remove());
 describe("the README's first deploy, verbatim", () => {
     it("the two set-up commands need no sudo and exist", () => {
         const block = shellBlock("Fresh machine: the two commands");
-        const commands = block.map((line) => line.replace(/(^|\s+)#.*$/, "")).filter((line) => line !== "");
+        const commands = block
+            .map((line) => line.replace(/(^|\s+)#.*$/, ""))
+            .filter((line) => line !== "");
         expect(commands).toEqual(["npm run sandbox", "bash .ci/run"]);
-        const pkg = JSON.parse(readFileSync(path.join(repoDir, "package.json"), "utf8")) as { scripts: Record<string, string> };
+        const pkg = JSON.parse(readFileSync(path.join(repoDir, "package.json"), "utf8")) as {
+            scripts: Record<string, string>;
+        };
         expect(pkg.scripts.sandbox).toBeDefined();
         expect(existsSync(path.join(repoDir, ".ci/run"))).toBe(true);
     });
@@ -117,7 +129,9 @@ describe("the README's first deploy, verbatim", () => {
             "pulumi preview",
             "pulumi up",
         ]);
-        expect(ran.some((line) => line.startsWith("git add Pulumi.prod.yaml && git commit"))).toBe(true);
+        expect(ran.some((line) => line.startsWith("git add Pulumi.prod.yaml && git commit"))).toBe(
+            true,
+        );
         expect(git("status", "--porcelain")).toBe("");
         const committed = git("show", "HEAD:Pulumi.prod.yaml");
         expect(committed).toMatch(/^encryptionsalt: v1:/m);
@@ -130,11 +144,17 @@ describe("the README's first deploy, verbatim", () => {
         expect(skipped).toEqual(["pulumi up"]);
         expect(existsSync(path.join(sandbox.homeDir, ".ssh/telegram-ecosystem-deploy"))).toBe(true);
         expect(git("status", "--porcelain", "--untracked-files=all")).toBe(" M Pulumi.prod.yaml\n");
-        expect(git("check-ignore", "--no-index", "deploy_key", "id_ed25519", "key.pem").split("\n").filter(Boolean)).toHaveLength(3);
+        expect(
+            git("check-ignore", "--no-index", "deploy_key", "id_ed25519", "key.pem")
+                .split("\n")
+                .filter(Boolean),
+        ).toHaveLength(3);
     }, 60_000);
 
     it("reads postgres.passwordVersion as the README says, also before it was ever set", () => {
-        const line = shellBlock("Rotate a secret").find((l) => l.startsWith("pulumi config get --path postgres.passwordVersion"));
+        const line = shellBlock("Rotate a secret").find((l) =>
+            l.startsWith("pulumi config get --path postgres.passwordVersion"),
+        );
         expect(line).toBeDefined();
         expect(sandbox.exec(substitute(line as string).replace(/\s+#.*$/, "")).stdout).toBe("1\n");
         sandbox.run("pulumi config set --path postgres.passwordVersion 2");

@@ -31,18 +31,30 @@ describe("the Docker host URL", () => {
         const url = dockerHostUrl("root", "2001:db8::1", 2222);
         expect(url).toBe("ssh://root@[2001:db8::1]:2222");
         const parsed = new URL(url);
-        expect([parsed.hostname, parsed.port, parsed.username]).toEqual(["[2001:db8::1]", "2222", "root"]);
+        expect([parsed.hostname, parsed.port, parsed.username]).toEqual([
+            "[2001:db8::1]",
+            "2222",
+            "root",
+        ]);
         expect(dockerHostUrl("root", "203.0.113.10", 22)).toBe("ssh://root@203.0.113.10:22");
         expect(dockerHostUrl("root", "vps.example.org", 22)).toBe("ssh://root@vps.example.org:22");
     });
 
     it("is read by the real Docker CLI as that host and port", () => {
-        expect(sshCommandFor(dockerHostUrl("root", "2001:db8::1", 2222))).toMatch(/-l root -p 2222 -- 2001:db8::1 docker system dial-stdio$/);
-        expect(sshCommandFor(dockerHostUrl("root", "203.0.113.10", 22))).toMatch(/-l root -p 22 -- 203\.0\.113\.10 docker system dial-stdio$/);
+        expect(sshCommandFor(dockerHostUrl("root", "2001:db8::1", 2222))).toMatch(
+            /-l root -p 2222 -- 2001:db8::1 docker system dial-stdio$/,
+        );
+        expect(sshCommandFor(dockerHostUrl("root", "203.0.113.10", 22))).toMatch(
+            /-l root -p 22 -- 203\.0\.113\.10 docker system dial-stdio$/,
+        );
     });
 
     it("pins IPv6 hosts in known_hosts the way OpenSSH looks them up", () => {
-        expect(knownHostsLine("2001:db8::1", 22, "ssh-ed25519 AAAA")).toBe("2001:db8::1 ssh-ed25519 AAAA");
-        expect(knownHostsLine("2001:db8::1", 2222, "ssh-ed25519 AAAA")).toBe("[2001:db8::1]:2222 ssh-ed25519 AAAA");
+        expect(knownHostsLine("2001:db8::1", 22, "ssh-ed25519 AAAA")).toBe(
+            "2001:db8::1 ssh-ed25519 AAAA",
+        );
+        expect(knownHostsLine("2001:db8::1", 2222, "ssh-ed25519 AAAA")).toBe(
+            "[2001:db8::1]:2222 ssh-ed25519 AAAA",
+        );
     });
 });

@@ -39,7 +39,13 @@ beforeAll(async () => {
             sshPrivateKey: key.privateKey,
             sshPrivateKeyPassword: PASSPHRASE,
             botApi: { apiId: 1234567, apiHash: "fakeapihash0123456789abcdef0123" },
-            bots: [{ name: BOT, schema: "mpcabinet", token: "123456789:FAKE-test-token-abcdefghijklmnopqrs" }],
+            bots: [
+                {
+                    name: BOT,
+                    schema: "mpcabinet",
+                    token: "123456789:FAKE-test-token-abcdefghijklmnopqrs",
+                },
+            ],
         },
         secretKeys: ["botApi", "bots", "sshPrivateKey", "sshPrivateKeyPassword"],
         generatedPassword: "GeneratedPostgresPassword0123456789ab",
@@ -59,7 +65,8 @@ describe("a passphrase-protected connection key", () => {
         expect(commands.length).toBeGreaterThan(10);
         for (const command of commands) {
             expect(isSecretWrapper(command.inputs.connection), command.name).toBe(true);
-            const connection = (command.inputs.connection as { value: Record<string, unknown> }).value;
+            const connection = (command.inputs.connection as { value: Record<string, unknown> })
+                .value;
             expect(connection.privateKey, command.name).toBe(key.privateKey);
             expect(connection.privateKeyPassword, command.name).toBe(PASSPHRASE);
         }
@@ -70,7 +77,9 @@ describe("a passphrase-protected connection key", () => {
 
     it("is taken from ssh-agent by the Docker provider's ssh: the identity file is its public key", () => {
         const identity = path.join(workDir, ".pulumi-ssh/test-identity");
-        expect(readFileSync(identity, "utf8")).toBe(`${key.publicLine.split(" ").slice(0, 2).join(" ")}\n`);
+        expect(readFileSync(identity, "utf8")).toBe(
+            `${key.publicLine.split(" ").slice(0, 2).join(" ")}\n`,
+        );
         expect(statSync(identity).mode & 0o777).toBe(0o600);
     });
 });

@@ -60,6 +60,8 @@ describe("the program with bots[N].image (a rollback)", () => {
         expect(String(compose?.inputs.stdin)).toContain(`image: "${KEPT}"`);
         const prune = resources.find((r) => r.name === "stack-prune-images");
         expect(prune?.inputs.stdin).toBe(`${BOT} ${KEPT}\n`);
-        expect(await valueOf(program.botImageIds as pulumi.Output<unknown>)).toEqual({ [BOT]: KEPT });
+        expect(await valueOf(program.botImageIds as pulumi.Output<unknown>)).toEqual({
+            [BOT]: KEPT,
+        });
     });
 });

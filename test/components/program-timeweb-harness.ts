@@ -13,7 +13,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { cleanPreflight, PROJECT, SECRET_SIG_KEY, SECRET_SIG_VALUE } from "../helpers/pulumi-mocks";
 
 // The preflight's probes ask ssh-agent and dial the host: here they report a clean run.
-const moduleLoader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+const moduleLoader = Module as unknown as {
+    _load: (request: string, ...rest: unknown[]) => unknown;
+};
 const load = moduleLoader._load;
 moduleLoader._load = function (request: string, ...rest: unknown[]) {
     const loaded = load.call(this, request, ...rest);

@@ -182,10 +182,15 @@ describe("the program under mocks", () => {
         expect(readFileSync(path.join(workDir, file), "utf8")).toBe(`203.0.113.10 ${HOST_KEY}\n`);
         // Only the key the preflight picked (the operator key, from the agent) is offered.
         expect(opts).toEqual(
-            expect.arrayContaining(["IdentitiesOnly=yes", "IdentityFile=.pulumi-ssh/test-identity"]),
+            expect.arrayContaining([
+                "IdentitiesOnly=yes",
+                "IdentityFile=.pulumi-ssh/test-identity",
+            ]),
         );
         const identity = path.join(workDir, ".pulumi-ssh/test-identity");
-        expect(readFileSync(identity, "utf8")).toBe(`${OPERATOR_KEY.split(" ").slice(0, 2).join(" ")}\n`);
+        expect(readFileSync(identity, "utf8")).toBe(
+            `${OPERATOR_KEY.split(" ").slice(0, 2).join(" ")}\n`,
+        );
         expect(statSync(identity).mode & 0o777).toBe(0o600);
         const image = byName(`${BOT}-image`);
         expect((image.inputs.build as Record<string, unknown>).platform).toBe("linux/amd64");
@@ -199,7 +204,9 @@ describe("the program under mocks", () => {
         for (const dir of [path.resolve(__dirname, "../.."), workDir]) {
             expect(inputs).not.toContain(dir);
         }
-        expect((byName(`${BOT}-image`).inputs.build as Record<string, unknown>).context).toBe("bot");
+        expect((byName(`${BOT}-image`).inputs.build as Record<string, unknown>).context).toBe(
+            "bot",
+        );
     });
 
     it("exports host, ssh command, stack dir, services, image ids, step outcomes and next steps, none secret", async () => {
@@ -226,8 +233,14 @@ describe("the program under mocks", () => {
         expect(exported.sshCommand).toBe("ssh -p 22 root@203.0.113.10");
         expect(exported.services).toEqual(["postgres", "telegram-bot-api", BOT]);
         expect(exported.botImageIds).toEqual({ [BOT]: `sha256:${"ab".repeat(32)}` });
-        expect(exported.bootstrapSteps).toContainEqual({ step: "sshd-hardening", outcome: "UNCHANGED" });
-        expect(exported.composeStackSteps).toContainEqual({ step: "stack-up", outcome: "UNCHANGED" });
+        expect(exported.bootstrapSteps).toContainEqual({
+            step: "sshd-hardening",
+            outcome: "UNCHANGED",
+        });
+        expect(exported.composeStackSteps).toContainEqual({
+            step: "stack-up",
+            outcome: "UNCHANGED",
+        });
         const text = JSON.stringify(exported);
         for (const secret of SECRETS) expect(text).not.toContain(secret);
     });

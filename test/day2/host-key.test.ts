@@ -80,10 +80,14 @@ describe("against a private sshd without an ed25519 host key", () => {
         const sshd = await startSshd({ hostKeyTypes: ["rsa", "ecdsa"] });
         const work = mkdtempSync(join(tmpdir(), "day2-trust-"));
         try {
-            const result = await runCli("scripts/trust-host.ts", ["127.0.0.1", String(sshd.port), "--yes"], {
-                cwd: work,
-                env: { PATH: NO_PULUMI_PATH, HOME: work },
-            });
+            const result = await runCli(
+                "scripts/trust-host.ts",
+                ["127.0.0.1", String(sshd.port), "--yes"],
+                {
+                    cwd: work,
+                    env: { PATH: NO_PULUMI_PATH, HOME: work },
+                },
+            );
             expect(result.code).toBe(1);
             expect(result.stderr).toContain(
                 `127.0.0.1:${sshd.port} offers no ssh-ed25519 host key, the only type every client can pin`,
@@ -180,7 +184,11 @@ describe("against a private sshd", () => {
             `not pinned: there is no terminal to confirm the fingerprint on. Compare it, then run again with --fingerprint ${print} (or --yes).`,
         );
         expect(readCalls(log)).toEqual([]);
-        const confirmed = await runCli("scripts/trust-host.ts", [...args, "--fingerprint", print], options);
+        const confirmed = await runCli(
+            "scripts/trust-host.ts",
+            [...args, "--fingerprint", print],
+            options,
+        );
         expect(confirmed.code).toBe(0);
         expect(readCalls(log)).toHaveLength(1);
     });

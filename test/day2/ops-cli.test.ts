@@ -227,7 +227,10 @@ describe("remote commands", () => {
 
     it("check runs the host's production checklist and passes its exit status on", async () => {
         const script = join(stackDir, "scripts/production-check.sh");
-        writeScript(script, `echo "PASS  firewall  ufw is active"\necho "FAIL  backups  old"\nexit 1`);
+        writeScript(
+            script,
+            `echo "PASS  firewall  ufw is active"\necho "FAIL  backups  old"\nexit 1`,
+        );
         try {
             const result = await ops(["check"]);
             expect(result.stdout).toBe("PASS  firewall  ufw is active\nFAIL  backups  old\n");

@@ -28,11 +28,15 @@ function pulumi(command: string, input?: string) {
 
 /** Runs the preflight script as `npm run preflight` does, in the project directory. */
 function preflight(env: NodeJS.ProcessEnv = {}) {
-    const result = spawnSync(join(repo, "node_modules/.bin/tsx"), [join(repo, "scripts/preflight.ts"), "--stack", "prod"], {
-        cwd: project.projectDir,
-        env: { ...project.env, SSH_AUTH_SOCK: agent.socket, ...env },
-        encoding: "utf8",
-    });
+    const result = spawnSync(
+        join(repo, "node_modules/.bin/tsx"),
+        [join(repo, "scripts/preflight.ts"), "--stack", "prod"],
+        {
+            cwd: project.projectDir,
+            env: { ...project.env, SSH_AUTH_SOCK: agent.socket, ...env },
+            encoding: "utf8",
+        },
+    );
     return { code: result.status, out: result.stdout + result.stderr };
 }
 
@@ -40,9 +44,13 @@ beforeAll(async () => {
     sshd = await startSshd();
     agent = await startAgent();
     keysDir = mkdtempSync(join(tmpdir(), "preflight-keys-"));
-    others = Array.from({ length: SSHD_MAX_AUTH_TRIES }, (_, i) => generateKey(keysDir, `other${i}`, { type: "ed25519" }));
+    others = Array.from({ length: SSHD_MAX_AUTH_TRIES }, (_, i) =>
+        generateKey(keysDir, `other${i}`, { type: "ed25519" }),
+    );
     project = cliSandbox("preflight test passphrase");
-    const operatorKey = spawnSync("ssh-keygen", ["-y", "-f", sshd.clientKeyPath], { encoding: "utf8" }).stdout.trim();
+    const operatorKey = spawnSync("ssh-keygen", ["-y", "-f", sshd.clientKeyPath], {
+        encoding: "utf8",
+    }).stdout.trim();
     pulumi("stack select --create prod");
     pulumi("config set host 127.0.0.1");
     pulumi(`config set sshPort ${sshd.port}`);
@@ -52,7 +60,9 @@ beforeAll(async () => {
     pulumi("config set --path 'bots[0].name' mpcabinet-picture-bot");
     pulumi("config set --path 'bots[0].schema' mpcabinet");
     pulumi("config set --secret --path botApi.apiHash fakeapihash0123456789abcdef0123");
-    pulumi("config set --secret --path 'bots[0].token' 123456789:FAKE-test-token-abcdefghijklmnopqrs");
+    pulumi(
+        "config set --secret --path 'bots[0].token' 123456789:FAKE-test-token-abcdefghijklmnopqrs",
+    );
 }, 600_000);
 
 afterAll(async () => {
@@ -71,7 +81,9 @@ describe("npm run preflight", () => {
         const { code, out } = preflight();
         expect(out).toContain("Preflight passed:");
         expect(out).toMatch(/SSH key: ssh-ed25519 SHA256:\S+ from ssh-agent/);
-        expect(out).toContain(`host: root@127.0.0.1:${sshd.port} answers with the pinned ed25519 key`);
+        expect(out).toContain(
+            `host: root@127.0.0.1:${sshd.port} answers with the pinned ed25519 key`,
+        );
         expect(code).toBe(0);
     });
 
@@ -79,7 +91,9 @@ describe("npm run preflight", () => {
         for (const key of others) agent.add(key.privatePath);
         agent.add(sshd.clientKeyPath);
         const { code, out } = preflight();
-        expect(out).toContain(`as number ${SSHD_MAX_AUTH_TRIES + 1} of ${SSHD_MAX_AUTH_TRIES + 1}, and sshd disconnects after ${SSHD_MAX_AUTH_TRIES} refused keys`);
+        expect(out).toContain(
+            `as number ${SSHD_MAX_AUTH_TRIES + 1} of ${SSHD_MAX_AUTH_TRIES + 1}, and sshd disconnects after ${SSHD_MAX_AUTH_TRIES} refused keys`,
+        );
         expect(code).toBe(1);
     });
 
@@ -97,7 +111,13 @@ describe("npm run preflight", () => {
     it("stops on a stale SSH_AUTH_SOCK, which fails every step of the command provider", async () => {
         const gone = join(keysDir, "gone.sock");
         const client = await runCommand(
-            { host: "127.0.0.1", port: sshd.port, hostKey: sshd.hostKeyPub, privateKeyFile: sshd.clientKeyPath, agentSocket: gone },
+            {
+                host: "127.0.0.1",
+                port: sshd.port,
+                hostKey: sshd.hostKeyPub,
+                privateKeyFile: sshd.clientKeyPath,
+                agentSocket: gone,
+            },
             "echo ok",
         );
         expect(client.stderr).toContain(`dial unix ${gone}`);
@@ -111,13 +131,18 @@ describe("npm run preflight", () => {
         }
     });
 
-        it("stops on a host key other than the pinned one", () => {
+    it("stops on a host key other than the pinned one", () => {
         agent.add(sshd.clientKeyPath);
-        const impostor = generateKey(keysDir, "impostor", { type: "ed25519" }).publicLine.split(" ").slice(0, 2).join(" ");
+        const impostor = generateKey(keysDir, "impostor", { type: "ed25519" })
+            .publicLine.split(" ")
+            .slice(0, 2)
+            .join(" ");
         pulumi(`config set hostKey '${impostor}'`);
         try {
             const { code, out } = preflight();
-            expect(out).toContain(`host key mismatch for root@127.0.0.1:${sshd.port}: expected SHA256:`);
+            expect(out).toContain(
+                `host key mismatch for root@127.0.0.1:${sshd.port}: expected SHA256:`,
+            );
             expect(code).toBe(1);
         } finally {
             pulumi(`config set hostKey '${sshd.hostKeyPub.split(" ").slice(0, 2).join(" ")}'`);
@@ -130,7 +155,9 @@ describe("npm run preflight", () => {
         pulumi(`config set sshPort ${closed}`);
         try {
             const { code, out } = preflight();
-            expect(out).toContain(`cannot reach root@127.0.0.1:${closed} (connect ECONNREFUSED 127.0.0.1:${closed})`);
+            expect(out).toContain(
+                `cannot reach root@127.0.0.1:${closed} (connect ECONNREFUSED 127.0.0.1:${closed})`,
+            );
             expect(code).toBe(1);
         } finally {
             pulumi(`config set sshPort ${sshd.port}`);
@@ -141,10 +168,17 @@ describe("npm run preflight", () => {
         agent.add(sshd.clientKeyPath);
         pulumi("config set --path 'sshAllowFrom[0]' 198.51.100.0/24");
         try {
-            const hosted = preflight({ GITHUB_ACTIONS: "true", RUNNER_ENVIRONMENT: "github-hosted" });
-            expect(hosted.out).toContain("sshAllowFrom (198.51.100.0/24) does not include this GitHub-hosted runner");
+            const hosted = preflight({
+                GITHUB_ACTIONS: "true",
+                RUNNER_ENVIRONMENT: "github-hosted",
+            });
+            expect(hosted.out).toContain(
+                "sshAllowFrom (198.51.100.0/24) does not include this GitHub-hosted runner",
+            );
             expect(hosted.code).toBe(1);
-            expect(preflight({ GITHUB_ACTIONS: "true", RUNNER_ENVIRONMENT: "self-hosted" }).code).toBe(0);
+            expect(
+                preflight({ GITHUB_ACTIONS: "true", RUNNER_ENVIRONMENT: "self-hosted" }).code,
+            ).toBe(0);
         } finally {
             pulumi("config rm sshAllowFrom");
         }
@@ -156,7 +190,9 @@ describe("npm run preflight", () => {
         pulumi(`config set --path 'operatorKeys[1]' '${rsa.publicLine}'`);
         try {
             const { code, out } = preflight();
-            expect(out).toContain("operatorKeys[1]: a 2048-bit RSA key: the hardened sshd refuses RSA keys under 3072 bits");
+            expect(out).toContain(
+                "operatorKeys[1]: a 2048-bit RSA key: the hardened sshd refuses RSA keys under 3072 bits",
+            );
             expect(code).toBe(1);
         } finally {
             pulumi("config rm --path 'operatorKeys[1]'");

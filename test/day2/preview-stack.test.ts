@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+    copyFileSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,7 +92,8 @@ beforeAll(() => {
     previewState = join(scratch, "preview-state");
     mkdirSync(checkout);
     mkdirSync(previewState);
-    for (const file of ["Pulumi.yaml", "Pulumi.prod.yaml"]) copyFileSync(join(production.projectDir, file), join(checkout, file));
+    for (const file of ["Pulumi.yaml", "Pulumi.prod.yaml"])
+        copyFileSync(join(production.projectDir, file), join(checkout, file));
 }, 300_000);
 
 afterAll(() => {
@@ -104,39 +113,71 @@ describe("the preview job's inputs", () => {
     });
 
     it("build a placeholder stack that holds no production secret, not even encrypted", () => {
-        const ciphertexts = [...readFileSync(join(checkout, "Pulumi.prod.yaml"), "utf8").matchAll(/secure: (v1:\S+)/g)].map((m) => m[1] as string);
+        const ciphertexts = [
+            ...readFileSync(join(checkout, "Pulumi.prod.yaml"), "utf8").matchAll(
+                /secure: (v1:\S+)/g,
+            ),
+        ].map((m) => m[1] as string);
         expect(ciphertexts.length).toBe(6);
-        const prepared = previewShell(`${join(repo, "node_modules/.bin/tsx")} ${join(repo, "scripts/ci/preview-stack.ts")} prod`);
+        const prepared = previewShell(
+            `${join(repo, "node_modules/.bin/tsx")} ${join(repo, "scripts/ci/preview-stack.ts")} prod`,
+        );
         expect(prepared.out).toContain(
-            "Preview stack prod on file://" + previewState +
+            "Preview stack prod on file://" +
+                previewState +
                 ": 5 secret(s) replaced by placeholders (telegram-ecosystem:botApi.apiHash, telegram-ecosystem:bots[0].token, telegram-ecosystem:backups.s3.accessKeyId, telegram-ecosystem:backups.s3.secretAccessKey, timeweb:token), 1 dropped.",
         );
         expect(prepared.code).toBe(0);
         const everything = allText(checkout) + allText(previewState);
-        for (const value of [...Object.values(SECRETS), privateKey.split("\n")[1] as string, ...ciphertexts]) {
+        for (const value of [
+            ...Object.values(SECRETS),
+            privateKey.split("\n")[1] as string,
+            ...ciphertexts,
+        ]) {
             expect(everything).not.toContain(value);
         }
         const shown = previewShell("pulumi config --json --show-secrets --stack prod");
         expect(shown.code, shown.out).toBe(0);
         const values = Object.fromEntries(
-            Object.entries(JSON.parse(shown.stdout) as Record<string, { value: string }>).map(([key, entry]) => [key, entry.value]),
+            Object.entries(JSON.parse(shown.stdout) as Record<string, { value: string }>).map(
+                ([key, entry]) => [key, entry.value],
+            ),
         );
         expect(JSON.parse(values["telegram-ecosystem:bots"] as string)).toEqual([
-            { name: "mpcabinet-picture-bot", schema: "mpcabinet", buildContext: "bot", token: "123456789:PREVIEW-placeholder-not-a-token" },
+            {
+                name: "mpcabinet-picture-bot",
+                schema: "mpcabinet",
+                buildContext: "bot",
+                token: "123456789:PREVIEW-placeholder-not-a-token",
+            },
         ]);
         expect(values["telegram-ecosystem:sshPrivateKey"]).toBeUndefined();
         // The program's config check accepts the placeholders, so the preview runs.
-        const { secrets } = parseStack(readRawConfig(values, "telegram-ecosystem"), { requireSecrets: true, hasTimewebToken: true });
+        const { secrets } = parseStack(readRawConfig(values, "telegram-ecosystem"), {
+            requireSecrets: true,
+            hasTimewebToken: true,
+        });
         expect(secrets.botApiHash).toBe("PreviewPlaceholderNotAnApiHash00");
-        expect(secrets.offsiteKeys).toEqual({ accessKeyId: "PREVIEW-PLACEHOLDER", secretAccessKey: "PREVIEW-PLACEHOLDER" });
+        expect(secrets.offsiteKeys).toEqual({
+            accessKeyId: "PREVIEW-PLACEHOLDER",
+            secretAccessKey: "PREVIEW-PLACEHOLDER",
+        });
     });
 
     it("refuse to touch anything but a local file backend", () => {
-        const result = spawnSync(join(repo, "node_modules/.bin/tsx"), [join(repo, "scripts/ci/preview-stack.ts"), "prod"], {
-            cwd: checkout,
-            env: { PATH: process.env.PATH, PULUMI_BACKEND_URL: "s3://state-bucket", ...PREVIEW_ENV },
-            encoding: "utf8",
-        });
+        const result = spawnSync(
+            join(repo, "node_modules/.bin/tsx"),
+            [join(repo, "scripts/ci/preview-stack.ts"), "prod"],
+            {
+                cwd: checkout,
+                env: {
+                    PATH: process.env.PATH,
+                    PULUMI_BACKEND_URL: "s3://state-bucket",
+                    ...PREVIEW_ENV,
+                },
+                encoding: "utf8",
+            },
+        );
         expect(result.status).toBe(1);
         expect(result.stderr).toContain("PULUMI_BACKEND_URL must be a local file:// backend");
     });

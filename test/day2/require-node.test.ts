@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+    chmodSync,
+    existsSync,
+    mkdtempSync,
+    readFileSync,
+    rmSync,
+    symlinkSync,
+    writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -19,16 +27,25 @@ function fake(name: string, body: string): void {
 function run() {
     // PATH is the fakes' directory alone: this machine's own node must not be found.
     const result = spawnSync("/bin/bash", [script], { env: { PATH: bin }, encoding: "utf8" });
-    return { code: result.status, stderr: result.stderr, calls: existsSync(calls) ? readFileSync(calls, "utf8") : "" };
+    return {
+        code: result.status,
+        stderr: result.stderr,
+        calls: existsSync(calls) ? readFileSync(calls, "utf8") : "",
+    };
 }
 
-const policy = (candidate: string) => `echo "nodejs:"; echo "  Installed: (none)"; echo "  Candidate: ${candidate}"`;
+const policy = (candidate: string) =>
+    `echo "nodejs:"; echo "  Installed: (none)"; echo "  Candidate: ${candidate}"`;
 
 beforeEach(() => {
     bin = mkdtempSync(join(tmpdir(), "require-node-"));
     calls = join(bin, "calls.log");
     fake("apt-get", "exit 0");
-    for (const tool of ["sed", "awk"]) symlinkSync(spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
+    for (const tool of ["sed", "awk"])
+        symlinkSync(
+            spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(),
+            join(bin, tool),
+        );
 });
 afterEach(() => rmSync(bin, { recursive: true, force: true }));
 
@@ -52,7 +69,9 @@ describe("require-node.sh", () => {
         fake("apt-cache", policy("18.19.0+dfsg-6~deb12u2"));
         const result = run();
         expect(result.code).toBe(1);
-        expect(result.stderr).toContain("ERROR: Node.js 20 or newer (with npm) is needed; this machine has v18.19.0, and its distribution offers 18 (Debian 12 ships 18)");
+        expect(result.stderr).toContain(
+            "ERROR: Node.js 20 or newer (with npm) is needed; this machine has v18.19.0, and its distribution offers 18 (Debian 12 ships 18)",
+        );
         expect(result.calls).not.toContain("apt-get install");
     });
 });

@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planProvisioning } from "../../components/plan/plan";
 import { describedScript, makeSecretStep, type Step } from "../../components/plan/step";
-import { commandProviderClient, runCommand, type CommandConnection } from "../helpers/command-provider-client";
+import {
+    commandProviderClient,
+    runCommand,
+    type CommandConnection,
+} from "../helpers/command-provider-client";
 import { BOT, runtimeFor, stackConfig } from "../helpers/stack-fixtures";
 import { startSshd, type PrivateSshd } from "./helpers/private-sshd";
 
@@ -55,10 +59,18 @@ describe("a secret step that fails", () => {
 
     it("guarded, the error names the step, the exit code and the log, and none of the stdin", async () => {
         const logDir = join(scratch, "logs");
-        const step = makeSecretStep({ id: "leaky", description: "fails on purpose", script: LEAKY_SCRIPT, stdin: `${SECRET}\n`, logDir });
+        const step = makeSecretStep({
+            id: "leaky",
+            description: "fails on purpose",
+            script: LEAKY_SCRIPT,
+            stdin: `${SECRET}\n`,
+            logDir,
+        });
         const result = await runCommand(connection, step.script, step.stdin);
         expect(result.code).toBe(1);
-        expect(result.stderr).toContain(`ERROR: step leaky failed (exit 3). Its input holds secrets, so its output is kept on the server only: ${logDir}/leaky.log (root)`);
+        expect(result.stderr).toContain(
+            `ERROR: step leaky failed (exit 3). Its input holds secrets, so its output is kept on the server only: ${logDir}/leaky.log (root)`,
+        );
         expect(result.stderr).not.toContain(SECRET);
         expect(result.stderr).not.toContain("FAKE-secret");
         // The output is kept on the server, root only.
@@ -70,7 +82,9 @@ describe("a secret step that fails", () => {
     it("a real env-file step of the plan, broken on purpose, fails naming the step, without its token", async () => {
         const stackDir = join(scratch, "stack");
         const config = stackConfig({ stackDir });
-        const step = planProvisioning(config, runtimeFor(config)).find((s) => s.id === `stack-env-${BOT}`) as Step;
+        const step = planProvisioning(config, runtimeFor(config)).find(
+            (s) => s.id === `stack-env-${BOT}`,
+        ) as Step;
         const token = runtimeFor(config).botTokens[BOT] as string;
         expect(step.stdin).toContain(token);
         // env/ is a file, so the step cannot write env/<bot>.env.
@@ -80,15 +94,29 @@ describe("a secret step that fails", () => {
         const result = await runCommand(connection, describedScript(step), step.stdin);
         expect(result.code).toBe(1);
         expect(result.stderr).toContain(`# stack-env-${BOT}: ${step.description}`);
-        expect(result.stderr).toMatch(new RegExp(`ERROR: step stack-env-${BOT} failed \\(exit \\d+\\)`));
+        expect(result.stderr).toMatch(
+            new RegExp(`ERROR: step stack-env-${BOT} failed \\(exit \\d+\\)`),
+        );
         expect(result.stderr).not.toContain(token);
         expect(result.stderr).not.toContain(token.split(":")[1]);
     });
 
     it("a guarded step that succeeds prints only its outcome", async () => {
         const logDir = join(scratch, "ok-logs");
-        const script = ["#!/usr/bin/env bash", "set -euo pipefail", 'main() { echo "got $(wc -c) bytes"; echo CHANGED; }', 'main "$@"', ""].join("\n");
-        const step = makeSecretStep({ id: "fine", description: "works", script, stdin: `${SECRET}\n`, logDir });
+        const script = [
+            "#!/usr/bin/env bash",
+            "set -euo pipefail",
+            'main() { echo "got $(wc -c) bytes"; echo CHANGED; }',
+            'main "$@"',
+            "",
+        ].join("\n");
+        const step = makeSecretStep({
+            id: "fine",
+            description: "works",
+            script,
+            stdin: `${SECRET}\n`,
+            logDir,
+        });
         const result = await runCommand(connection, step.script, step.stdin);
         expect(result.code).toBe(0);
         expect(result.stdout).toBe(`==> step fine: output in ${logDir}/fine.log\nCHANGED\n`);

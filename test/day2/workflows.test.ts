@@ -110,7 +110,9 @@ describe("both workflows", () => {
             expect(uses.length).toBeGreaterThan(0);
             for (const ref of uses) {
                 expect(ref, ref).toMatch(COMMIT_PIN);
-                expect(text, ref).toMatch(new RegExp(`uses: ${ref.replace(/[/.]/g, "\\$&")} # v\\d+\\.\\d+\\.\\d+\n`));
+                expect(text, ref).toMatch(
+                    new RegExp(`uses: ${ref.replace(/[/.]/g, "\\$&")} # v\\d+\\.\\d+\\.\\d+\n`),
+                );
             }
         });
 
@@ -123,7 +125,9 @@ describe("both workflows", () => {
         });
 
         it(`${name}: Node ${NODE_MAJOR}, the bot's own, from setup-node`, () => {
-            const setupNode = steps(load(name).workflow).find((step) => step.uses?.startsWith("actions/setup-node@"));
+            const setupNode = steps(load(name).workflow).find((step) =>
+                step.uses?.startsWith("actions/setup-node@"),
+            );
             expect(NODE_MAJOR).toBeGreaterThanOrEqual(22);
             expect(setupNode?.with?.["node-version"]).toBe(NODE_MAJOR);
         });
@@ -190,18 +194,24 @@ describe("preview.yml", () => {
 
     it("previews the placeholder stack on a local file backend and comments with the summary kept", () => {
         const all = job.steps;
-        const prepare = all.findIndex((step) => step.run === "npx tsx scripts/ci/preview-stack.ts prod");
+        const prepare = all.findIndex(
+            (step) => step.run === "npx tsx scripts/ci/preview-stack.ts prod",
+        );
         const step = pulumiStep(workflow);
         expect(prepare).toBeGreaterThan(0);
         expect(all.indexOf(step)).toBeGreaterThan(prepare);
-        expect(all[prepare]?.env?.PULUMI_BACKEND_URL).toBe("file://${{ runner.temp }}/preview-state");
+        expect(all[prepare]?.env?.PULUMI_BACKEND_URL).toBe(
+            "file://${{ runner.temp }}/preview-state",
+        );
         expect(step.with?.["cloud-url"]).toBe("file://${{ runner.temp }}/preview-state");
         expect(step.with?.command).toBe("preview");
         expect(step.with?.["stack-name"]).toBe("prod");
         expect(step.with?.["comment-on-pr"]).toBe(true);
         expect(step.with?.["always-include-summary"]).toBe(true);
         // The CLI is installed before the placeholder stack is built (install-only: no command).
-        const install = all.findIndex((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command === undefined);
+        const install = all.findIndex(
+            (s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command === undefined,
+        );
         expect(install).toBeGreaterThanOrEqual(0);
         expect(install).toBeLessThan(prepare);
     });
@@ -266,19 +276,34 @@ describe("deploy.yml", () => {
         expect(step.with?.["cloud-url"]).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
         expect(step.env?.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
         expect(step.env?.AWS_ACCESS_KEY_ID).toBe("${{ secrets.PULUMI_BACKEND_ACCESS_KEY_ID }}");
-        expect(step.env?.AWS_SECRET_ACCESS_KEY).toBe("${{ secrets.PULUMI_BACKEND_SECRET_ACCESS_KEY }}");
+        expect(step.env?.AWS_SECRET_ACCESS_KEY).toBe(
+            "${{ secrets.PULUMI_BACKEND_SECRET_ACCESS_KEY }}",
+        );
     });
 
     it("stops first, naming the missing secrets, instead of falling back to Pulumi Cloud", () => {
         const check = job.steps[0]!;
-        expect(Object.keys(check.env ?? {}).sort()).toEqual(["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "SSH_PRIVATE_KEY"]);
+        expect(Object.keys(check.env ?? {}).sort()).toEqual([
+            "PULUMI_BACKEND_URL",
+            "PULUMI_CONFIG_PASSPHRASE",
+            "SSH_PRIVATE_KEY",
+        ]);
         const run = (env: Record<string, string>) =>
-            spawnSync("bash", ["-e", "-c", check.run ?? ""], { env: { PATH: "/usr/bin:/bin", ...env }, encoding: "utf8" });
-        const all = { PULUMI_BACKEND_URL: "s3://state", PULUMI_CONFIG_PASSPHRASE: "x", SSH_PRIVATE_KEY: "k" };
+            spawnSync("bash", ["-e", "-c", check.run ?? ""], {
+                env: { PATH: "/usr/bin:/bin", ...env },
+                encoding: "utf8",
+            });
+        const all = {
+            PULUMI_BACKEND_URL: "s3://state",
+            PULUMI_CONFIG_PASSPHRASE: "x",
+            SSH_PRIVATE_KEY: "k",
+        };
         expect(run(all).status).toBe(0);
         const missing = run({ ...all, PULUMI_BACKEND_URL: "" });
         expect(missing.status).toBe(1);
-        expect(missing.stdout).toContain("::error::the production environment lacks these secrets: PULUMI_BACKEND_URL");
+        expect(missing.stdout).toContain(
+            "::error::the production environment lacks these secrets: PULUMI_BACKEND_URL",
+        );
     });
 
     it("loads the SSH key from secrets into ssh-agent before `pulumi up`", () => {

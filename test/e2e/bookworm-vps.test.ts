@@ -5,8 +5,14 @@ import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { SshSession } from "../vps/ssh";
 import { TestVps } from "../vps/vps";
 import {
-    effectiveSshd, expectComposeOf, expectFirewallActive, expectHardenedSsh, expectSshAuditClean,
-    openTcpPorts, startTimes, waitForHealthyStack,
+    effectiveSshd,
+    expectComposeOf,
+    expectFirewallActive,
+    expectHardenedSsh,
+    expectSshAuditClean,
+    openTcpPorts,
+    startTimes,
+    waitForHealthyStack,
 } from "./checks";
 
 /**
@@ -47,7 +53,9 @@ describe("Debian 12: the real plan with sshd as ssh.service and compose v1", () 
         await expectSshAuditClean(vps);
         await withSession(async (session) => {
             expect((await session.run("systemctl is-enabled ssh.service")).trim()).toBe("enabled");
-            expect((await session.exec("systemctl is-active ssh.socket")).stdout.trim()).toBe("inactive");
+            expect((await session.exec("systemctl is-active ssh.socket")).stdout.trim()).toBe(
+                "inactive",
+            );
             await expectFirewallActive(session);
         });
         expect(await openTcpPorts(vps.target.host)).toEqual([22]);
@@ -71,8 +79,13 @@ describe("Debian 12: the real plan with sshd as ssh.service and compose v1", () 
 
     it("rolls an invalid sshd option back through ssh.service and keeps key login", async () => {
         const config = e2eConfig(vps, { sshd: { extraOptions: { NoSuchSshdOption: "yes" } } });
-        const failure = await applySteps(() => vps.session(), planProvisioning(config, provisioned.runtime))
-            .then(() => undefined, (error: unknown) => error);
+        const failure = await applySteps(
+            () => vps.session(),
+            planProvisioning(config, provisioned.runtime),
+        ).then(
+            () => undefined,
+            (error: unknown) => error,
+        );
         expect(failure).toBeInstanceOf(StepFailedError);
         expect((failure as StepFailedError).stepId).toBe("sshd-hardening");
         expect((failure as StepFailedError).stderr).toMatch(/rolled back/);

@@ -8,7 +8,8 @@ import { DebianRelease, TestVps } from "../vps/vps";
 /** Checks shared by the scenarios; each reads the VPS from outside or through a root session. */
 
 export const stackDir = "/opt/telegram-ecosystem";
-const policyFile = (release: DebianRelease) => join(__dirname, `fixtures/ssh-audit-policy-${release}.txt`);
+const policyFile = (release: DebianRelease) =>
+    join(__dirname, `fixtures/ssh-audit-policy-${release}.txt`);
 
 /** The effective sshd values the hardening must produce (from `sshd -T`, lower-case keys). */
 export const hardenedSshd: Readonly<Record<string, string>> = {
@@ -94,7 +95,9 @@ export async function expectSocketActivatedSshd(session: SshSession, port = 22):
     expect((await session.exec("systemctl is-enabled ssh.socket")).stdout.trim()).toBe("enabled");
     expect((await session.exec("systemctl is-active ssh.socket")).stdout.trim()).toBe("active");
     expect((await session.exec("systemctl is-enabled ssh.service")).stdout.trim()).toBe("disabled");
-    expect((await session.run("systemctl show -P TriggeredBy ssh.service")).trim()).toBe("ssh.socket");
+    expect((await session.run("systemctl show -P TriggeredBy ssh.service")).trim()).toBe(
+        "ssh.socket",
+    );
     const listen = (await session.run("systemctl show -P Listen ssh.socket")).trim();
     expect(listen).toMatch(new RegExp(`:${port} \\(Stream\\)`));
     expect(listen.match(/:(\d+) \(Stream\)/g)?.every((l) => l === `:${port} (Stream)`)).toBe(true);
@@ -103,8 +106,18 @@ export async function expectSocketActivatedSshd(session: SshSession, port = 22):
 /** A TCP connect scan of all 65535 ports from the CI machine's root namespace. */
 export async function openTcpPorts(host: string): Promise<number[]> {
     const scan = await runOutside("nmap", [
-        "-n", "-Pn", "-sT", "-p-", "--min-rate", "20000", "--max-retries", "2", "--open",
-        "-oG", "-", host,
+        "-n",
+        "-Pn",
+        "-sT",
+        "-p-",
+        "--min-rate",
+        "20000",
+        "--max-retries",
+        "2",
+        "--open",
+        "-oG",
+        "-",
+        host,
     ]);
     if (scan.code !== 0) throw new Error(`nmap failed: ${scan.stderr}`);
     const ports = /Ports: (.*?)(\t|$)/m.exec(scan.stdout)?.[1] ?? "";
@@ -122,7 +135,9 @@ export async function expectFirewallActive(session: SshSession, sshPort = 22): P
     // Only the SSH port is allowed in (the IPv4 rule and its "(v6)" twin).
     const allowed = ufw.split("\n").filter((line) => / ALLOW IN /.test(line));
     expect(allowed[0]).toMatch(new RegExp(`^${sshPort}/tcp\\s+ALLOW IN\\s+Anywhere\\s`));
-    expect(new Set(allowed.map((line) => line.split(/\s+/)[0]))).toEqual(new Set([`${sshPort}/tcp`]));
+    expect(new Set(allowed.map((line) => line.split(/\s+/)[0]))).toEqual(
+        new Set([`${sshPort}/tcp`]),
+    );
 }
 
 /**
@@ -151,12 +166,17 @@ export const composeOf = {
  */
 export function recreatesDependents(version: string): boolean {
     const [major = 0, minor = 0, patch = 0] = (/(\d+)\.(\d+)\.(\d+)/.exec(version) ?? [])
-        .slice(1).map(Number);
+        .slice(1)
+        .map(Number);
     return major === 2 && (minor < 29 || (minor === 29 && patch < 4));
 }
 
 /** The stack runs on the release's compose, with that compose's container names. */
-export async function expectComposeOf(vps: TestVps, session: SshSession, services: readonly string[]) {
+export async function expectComposeOf(
+    vps: TestVps,
+    session: SshSession,
+    services: readonly string[],
+) {
     const expected = composeOf[vps.release];
     expect((await session.run("docker compose version --short")).trim()).toMatch(expected.version);
     const owner = await session.exec("dpkg -S /usr/libexec/docker/cli-plugins/docker-compose");
@@ -168,10 +188,13 @@ export async function expectComposeOf(vps: TestVps, session: SshSession, service
 /** Compose service -> container id, through the stack's own project (.env in the stack dir). */
 export async function composeContainers(session: SshSession): Promise<Record<string, string>> {
     const services = (await session.run(`cd ${stackDir} && docker compose config --services`))
-        .split("\n").filter(Boolean);
+        .split("\n")
+        .filter(Boolean);
     const ids: Record<string, string> = {};
     for (const service of services) {
-        ids[service] = (await session.run(`cd ${stackDir} && docker compose ps -q ${service}`)).trim();
+        ids[service] = (
+            await session.run(`cd ${stackDir} && docker compose ps -q ${service}`)
+        ).trim();
     }
     return ids;
 }
@@ -184,9 +207,14 @@ export async function waitForHealthyStack(session: SshSession, timeoutMs = 180_0
         const ids = await composeContainers(session);
         states = {};
         for (const [service, id] of Object.entries(ids)) {
-            states[service] = id === ""
-                ? "missing"
-                : (await session.run(`docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}}' ${id}`)).trim();
+            states[service] =
+                id === ""
+                    ? "missing"
+                    : (
+                          await session.run(
+                              `docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}}' ${id}`,
+                          )
+                      ).trim();
         }
         if (Object.values(states).every((state) => state === "running/healthy")) return states;
         await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -199,7 +227,9 @@ export async function startTimes(session: SshSession): Promise<Record<string, st
     const ids = await composeContainers(session);
     const times: Record<string, string> = {};
     for (const [service, id] of Object.entries(ids)) {
-        times[service] = (await session.run(`docker inspect -f '{{.Id}} {{.State.StartedAt}}' ${id}`)).trim();
+        times[service] = (
+            await session.run(`docker inspect -f '{{.Id}} {{.State.StartedAt}}' ${id}`)
+        ).trim();
     }
     return times;
 }

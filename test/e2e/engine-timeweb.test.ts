@@ -91,15 +91,19 @@ describe("the Timeweb component under the real Pulumi engine (fake API, loopback
 
     it("the toolchain reports what it really is: the CLI of .pulumi.version, the host's own release", async () => {
         const cli = readFileSync(join(repoDir, ".pulumi.version"), "utf8").trim();
-        const hostGoMod = readFileSync(join(repoDir, "toolchain/pulumi-language-nodejs/go.mod"), "utf8");
+        const hostGoMod = readFileSync(
+            join(repoDir, "toolchain/pulumi-language-nodejs/go.mod"),
+            "utf8",
+        );
         const host = /^require github\.com\/pulumi\/pulumi\/sdk\/v3 v(\S+)$/m.exec(hostGoMod)?.[1];
         const version = await pulumi("pulumi version");
         expectOk(version);
         expect(version.output.trim()).toBe(`v${cli}`);
         const about = await pulumi("pulumi about --json");
         expectOk(about);
-        const plugins = (JSON.parse(about.output) as { plugins: { name: string; version: string }[] })
-            .plugins;
+        const plugins = (
+            JSON.parse(about.output) as { plugins: { name: string; version: string }[] }
+        ).plugins;
         // Our build links the host from its own versioned cache directory; an upstream install
         // of the CLI's release ships the host of that release.
         const ours = realpathSync(join(binDir, "pulumi-language-nodejs")).includes(
@@ -185,7 +189,10 @@ describe("the Timeweb component under the real Pulumi engine (fake API, loopback
     it("no plaintext secret in the state export, any command output or the event logs", async () => {
         const exported = await pulumi("pulumi stack export");
         expectOk(exported);
-        const hostKeyBody = hostPrivateKey.split("\n").filter((l) => !l.startsWith("-----")).join("");
+        const hostKeyBody = hostPrivateKey
+            .split("\n")
+            .filter((l) => !l.startsWith("-----"))
+            .join("");
         const secrets = [...tokens, passphrase, hostKeyBody];
         const places = {
             "stack export": exported.output,

@@ -10,7 +10,11 @@ import { dockerSshOpts, knownHostsLine } from "../../components/docker-provider"
 import { planGroups } from "../../components/plan/plan";
 import { placeholderRuntime } from "../../components/plan/runtime-values";
 import type { Step } from "../../components/plan/step";
-import { commandProviderClient, runCommand, type CommandConnection } from "../helpers/command-provider-client";
+import {
+    commandProviderClient,
+    runCommand,
+    type CommandConnection,
+} from "../helpers/command-provider-client";
 import { startAgent, type PrivateAgent } from "../helpers/ssh-agent";
 import { generateKey, type GeneratedKey } from "../helpers/ssh-keygen";
 import { rawConfig } from "../helpers/stack-fixtures";
@@ -29,7 +33,8 @@ import { TestVps } from "../vps/vps";
 const log = (line: string) => console.log(`[first-deploy] ${line}`);
 const PASSPHRASE = "operator passphrase, test only";
 const CLOUD_INIT = "/etc/ssh/sshd_config.d/50-cloud-init.conf";
-const MATCH_BLOCK = "\nMatch Address *,!127.0.0.1\n    PasswordAuthentication yes\n    KbdInteractiveAuthentication yes\n";
+const MATCH_BLOCK =
+    "\nMatch Address *,!127.0.0.1\n    PasswordAuthentication yes\n    KbdInteractiveAuthentication yes\n";
 
 let vps: TestVps;
 let scratch: string;
@@ -40,7 +45,9 @@ let keys: Record<"mine" | "rsa2048" | "rsa3072" | "encrypted", GeneratedKey>;
 let others: GeneratedKey[];
 const agents: PrivateAgent[] = [];
 
-async function agentWith(...items: { key: GeneratedKey; passphrase?: string }[]): Promise<PrivateAgent> {
+async function agentWith(
+    ...items: { key: GeneratedKey; passphrase?: string }[]
+): Promise<PrivateAgent> {
     const agent = await startAgent();
     agents.push(agent);
     for (const item of items) agent.add(item.key.privatePath, item.passphrase);
@@ -60,7 +67,18 @@ const connection = (overrides: Partial<CommandConnection>): CommandConnection =>
 function dockerSsh(identity: string, agentSocket = ""): { code: number | null; stderr: string } {
     const knownHosts = join(scratch, "known_hosts");
     writeFileSync(knownHosts, `${knownHostsLine(host(), 22, hostKeyEd25519)}\n`);
-    const args = ["-F", "/dev/null", ...dockerSshOpts({ knownHosts, identity }), "-l", "root", "-p", "22", "--", host(), "true"];
+    const args = [
+        "-F",
+        "/dev/null",
+        ...dockerSshOpts({ knownHosts, identity }),
+        "-l",
+        "root",
+        "-p",
+        "22",
+        "--",
+        host(),
+        "true",
+    ];
     const result = spawnSync("ssh", args, {
         env: { PATH: process.env.PATH, HOME: scratch, SSH_AUTH_SOCK: agentSocket },
         encoding: "utf8",
@@ -87,23 +105,38 @@ beforeAll(async () => {
         rsa3072: generateKey(scratch, "rsa3072", { type: "rsa", bits: 3072 }),
         encrypted: generateKey(scratch, "encrypted", { type: "ed25519", passphrase: PASSPHRASE }),
     };
-    others = Array.from({ length: SSHD_MAX_AUTH_TRIES }, (_, i) => generateKey(scratch, `other${i}`, { type: "ed25519" }));
+    others = Array.from({ length: SSHD_MAX_AUTH_TRIES }, (_, i) =>
+        generateKey(scratch, `other${i}`, { type: "ed25519" }),
+    );
 
     vps = await TestVps.create({ sshMode: "service", log });
     // What a provider image or cloud-init may leave behind: passwords on for outside addresses.
-    await onVps(`printf '%s' '${MATCH_BLOCK}' >> ${CLOUD_INIT} && sshd -t && systemctl restart ssh.service`);
+    await onVps(
+        `printf '%s' '${MATCH_BLOCK}' >> ${CLOUD_INIT} && sshd -t && systemctl restart ssh.service`,
+    );
     // An old 2048-bit RSA key authorised by hand, outside the managed block.
     await onVps(`echo '${keys.rsa2048.publicLine}' >> /root/.ssh/authorized_keys`);
     const baseline = await attemptLogin(vps.target, { password: vps.rootPassword });
-    expect(baseline.accepted, "before the deploy the Match block lets the root password in").toBe(true);
+    expect(baseline.accepted, "before the deploy the Match block lets the root password in").toBe(
+        true,
+    );
 
     const vpsKey = readFileSync(join(vps.runDir, "id_ed25519.pub"), "utf8").trim();
     config = e2eConfig(vps, {
-        operatorKeys: [vpsKey, keys.mine.publicLine, keys.rsa3072.publicLine, keys.encrypted.publicLine],
+        operatorKeys: [
+            vpsKey,
+            keys.mine.publicLine,
+            keys.rsa3072.publicLine,
+            keys.encrypted.publicLine,
+        ],
     });
     hostKeyEd25519 = config.hostKey as string;
     bootstrap = planGroups(config, placeholderRuntime(config)).bootstrap;
-    await applySteps(() => vps.session(), bootstrap, (record) => log(`${record.id.padEnd(30)} ${record.outcome}`));
+    await applySteps(
+        () => vps.session(),
+        bootstrap,
+        (record) => log(`${record.id.padEnd(30)} ${record.outcome}`),
+    );
 }, 900_000);
 
 afterAll(async () => {
@@ -115,8 +148,12 @@ afterAll(async () => {
 describe("passwords", () => {
     it("are refused from outside despite cloud-init's `Match Address` block", async () => {
         expect(await onVps(`cat ${CLOUD_INIT}`)).toContain("Match Address *,!127.0.0.1");
-        expect((await attemptLogin(vps.target, { password: vps.rootPassword })).accepted).toBe(false);
-        expect((await attemptLogin(vps.target, { keyboardInteractive: vps.rootPassword })).accepted).toBe(false);
+        expect((await attemptLogin(vps.target, { password: vps.rootPassword })).accepted).toBe(
+            false,
+        );
+        expect(
+            (await attemptLogin(vps.target, { keyboardInteractive: vps.rootPassword })).accepted,
+        ).toBe(false);
     });
 
     it("a drop-in without the Match guard fails the outside check and is rolled back", async () => {
@@ -124,22 +161,33 @@ describe("passwords", () => {
         const unguarded = (hardening.stdin as string).replace(/\nMatch all\n[\s\S]*$/, "\n");
         expect(unguarded).not.toContain("Match all");
         const before = await onVps("sha256sum /etc/ssh/sshd_config.d/00-hardening.conf");
-        const failure = await applySteps(() => vps.session(), [{ ...hardening, stdin: unguarded }]).catch((error: unknown) => error);
+        const failure = await applySteps(
+            () => vps.session(),
+            [{ ...hardening, stdin: unguarded }],
+        ).catch((error: unknown) => error);
         expect(failure).toBeInstanceOf(StepFailedError);
         expect((failure as StepFailedError).stderr).toContain(
             "'passwordauthentication no' is not in effect for a connection from the internet: a Match block",
         );
         expect((failure as StepFailedError).stderr).toContain("rolled back");
         expect(await onVps("sha256sum /etc/ssh/sshd_config.d/00-hardening.conf")).toBe(before);
-        expect((await attemptLogin(vps.target, { password: vps.rootPassword })).accepted).toBe(false);
+        expect((await attemptLogin(vps.target, { password: vps.rootPassword })).accepted).toBe(
+            false,
+        );
     });
 });
 
 describe("operator keys", () => {
     it("log in with ed25519 and 3072-bit RSA; the 2048-bit RSA key the config refuses is refused by sshd", async () => {
-        expect((await attemptLogin(vps.target, { privateKey: keys.mine.privateKey })).accepted).toBe(true);
-        expect((await attemptLogin(vps.target, { privateKey: keys.rsa3072.privateKey })).accepted).toBe(true);
-        expect((await attemptLogin(vps.target, { privateKey: keys.rsa2048.privateKey })).accepted).toBe(false);
+        expect(
+            (await attemptLogin(vps.target, { privateKey: keys.mine.privateKey })).accepted,
+        ).toBe(true);
+        expect(
+            (await attemptLogin(vps.target, { privateKey: keys.rsa3072.privateKey })).accepted,
+        ).toBe(true);
+        expect(
+            (await attemptLogin(vps.target, { privateKey: keys.rsa2048.privateKey })).accepted,
+        ).toBe(false);
         const problems = (() => {
             try {
                 parseStack(rawConfig({ operatorKeys: [keys.rsa2048.publicLine] }), {});
@@ -154,22 +202,35 @@ describe("operator keys", () => {
 
 describe(`an ssh-agent with ${SSHD_MAX_AUTH_TRIES} keys, the right one last`, () => {
     it("lets the command provider's client run every step, connection after connection", async () => {
-        const agent = await agentWith(...others.slice(0, SSHD_MAX_AUTH_TRIES - 1).map((key) => ({ key })), { key: keys.mine });
+        const agent = await agentWith(
+            ...others.slice(0, SSHD_MAX_AUTH_TRIES - 1).map((key) => ({ key })),
+            { key: keys.mine },
+        );
         // More connections than fail2ban's maxretry: refused agent keys must not get us banned.
         for (let i = 0; i < 8; i++) {
             const result = await runCommand(connection({ agentSocket: agent.socket }), "echo ok");
             expect(result.stderr).toBe("");
             expect(result.stdout).toBe("ok\n");
         }
-        expect((await attemptLogin(vps.target, { privateKey: keys.mine.privateKey })).accepted).toBe(true);
+        expect(
+            (await attemptLogin(vps.target, { privateKey: keys.mine.privateKey })).accepted,
+        ).toBe(true);
     });
 
     it("passes the preflight, which picks that key for the Docker provider", async () => {
-        const agent = await agentWith(...others.slice(0, SSHD_MAX_AUTH_TRIES - 1).map((key) => ({ key })), { key: keys.mine });
-        const result = await runPreflight(config, { host: host(), hostKey: hostKeyEd25519 }, undefined, {
-            env: { SSH_AUTH_SOCK: agent.socket },
-            probeHost: true,
-        });
+        const agent = await agentWith(
+            ...others.slice(0, SSHD_MAX_AUTH_TRIES - 1).map((key) => ({ key })),
+            { key: keys.mine },
+        );
+        const result = await runPreflight(
+            config,
+            { host: host(), hostKey: hostKeyEd25519 },
+            undefined,
+            {
+                env: { SSH_AUTH_SOCK: agent.socket },
+                probeHost: true,
+            },
+        );
         expect(result.problems).toEqual([]);
         expect(result.dockerIdentity?.kind).toBe("agent-key");
     });
@@ -179,11 +240,20 @@ describe(`an ssh-agent with ${SSHD_MAX_AUTH_TRIES} keys, the right one last`, ()
         const result = await runCommand(connection({ agentSocket: agent.socket }), "echo ok");
         expect(result.code).not.toBe(0);
         expect(result.stderr).toContain("Too many authentication failures");
-        const preflight = await runPreflight(config, { host: host(), hostKey: hostKeyEd25519 }, undefined, {
-            env: { SSH_AUTH_SOCK: agent.socket },
-            probeHost: true,
-        });
-        expect(preflight.problems).toEqual([expect.stringContaining(`as number ${SSHD_MAX_AUTH_TRIES + 1} of ${SSHD_MAX_AUTH_TRIES + 1}`)]);
+        const preflight = await runPreflight(
+            config,
+            { host: host(), hostKey: hostKeyEd25519 },
+            undefined,
+            {
+                env: { SSH_AUTH_SOCK: agent.socket },
+                probeHost: true,
+            },
+        );
+        expect(preflight.problems).toEqual([
+            expect.stringContaining(
+                `as number ${SSHD_MAX_AUTH_TRIES + 1} of ${SSHD_MAX_AUTH_TRIES + 1}`,
+            ),
+        ]);
     });
 });
 
@@ -210,7 +280,10 @@ describe("the Docker provider's ssh", () => {
         writeFileSync(identity, `${keys.encrypted.publicLine}\n`, { mode: 0o600 });
         expect(dockerSsh(identity, agent.socket).code).toBe(0);
         const direct = await runCommand(
-            connection({ privateKeyFile: keys.encrypted.privatePath, privateKeyPassword: PASSPHRASE }),
+            connection({
+                privateKeyFile: keys.encrypted.privatePath,
+                privateKeyPassword: PASSPHRASE,
+            }),
             "echo ok",
         );
         expect(direct.stdout).toBe("ok\n");
@@ -219,26 +292,50 @@ describe("the Docker provider's ssh", () => {
 
 describe("the pinned host key", () => {
     it("works as ed25519; pinned as RSA, the command provider finds no common algorithm", async () => {
-        const rsaHostKey = (await onVps("cat /etc/ssh/ssh_host_rsa_key.pub")).trim().split(" ").slice(0, 2).join(" ");
-        const rsa = await runCommand(connection({ hostKey: rsaHostKey, privateKeyFile: keys.mine.privatePath }), "echo ok");
+        const rsaHostKey = (await onVps("cat /etc/ssh/ssh_host_rsa_key.pub"))
+            .trim()
+            .split(" ")
+            .slice(0, 2)
+            .join(" ");
+        const rsa = await runCommand(
+            connection({ hostKey: rsaHostKey, privateKeyFile: keys.mine.privatePath }),
+            "echo ok",
+        );
         expect(rsa.stderr).toContain("no common algorithm for host key; we offered: [ssh-rsa]");
-        const ed25519 = await runCommand(connection({ privateKeyFile: keys.mine.privatePath }), "echo ok");
+        const ed25519 = await runCommand(
+            connection({ privateKeyFile: keys.mine.privatePath }),
+            "echo ok",
+        );
         expect(ed25519.stdout).toBe("ok\n");
     });
 });
 
 describe("sshAllowFrom narrowed to a network the deploying machine is not in", () => {
     it("makes the preflight stop at once, naming sshAllowFrom (not 30 dial attempts later)", async () => {
-        const narrowed = e2eConfig(vps, { operatorKeys: config.operatorKeys, sshAllowFrom: ["192.0.2.0/24"] });
-        const ufw = planGroups(narrowed, placeholderRuntime(narrowed)).bootstrap.find((step) => step.id === "ufw") as Step;
+        const narrowed = e2eConfig(vps, {
+            operatorKeys: config.operatorKeys,
+            sshAllowFrom: ["192.0.2.0/24"],
+        });
+        const ufw = planGroups(narrowed, placeholderRuntime(narrowed)).bootstrap.find(
+            (step) => step.id === "ufw",
+        ) as Step;
         await applySteps(() => vps.session(), [ufw]);
         const agent = await agentWith({ key: keys.mine });
-        const result = await runPreflight(narrowed, { host: host(), hostKey: hostKeyEd25519 }, undefined, {
-            env: { SSH_AUTH_SOCK: agent.socket },
-            probeHost: true,
-        });
+        const result = await runPreflight(
+            narrowed,
+            { host: host(), hostKey: hostKeyEd25519 },
+            undefined,
+            {
+                env: { SSH_AUTH_SOCK: agent.socket },
+                probeHost: true,
+            },
+        );
         expect(result.problems).toEqual([
-            expect.stringMatching(new RegExp(`^cannot reach root@${host().replace(/\./g, "\\.")}:22 \\(.+\\): check host and sshPort; if sshAllowFrom lists networks`)),
+            expect.stringMatching(
+                new RegExp(
+                    `^cannot reach root@${host().replace(/\./g, "\\.")}:22 \\(.+\\): check host and sshPort; if sshAllowFrom lists networks`,
+                ),
+            ),
         ]);
     });
 });

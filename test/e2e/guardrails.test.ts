@@ -110,8 +110,9 @@ describe("small-VPS guardrails on the test VPS", () => {
         const ok = await run("cat /var/lib/telegram-health/heartbeat.last-ok");
         expect(Number(ok)).toBeGreaterThan(0);
         // The URL is the check's secret: root-only file, never in a unit or a script.
-        expect((await run("stat -c '%a %U' /etc/telegram-ecosystem/health-alerts.env")).trim())
-            .toBe("600 root");
+        expect(
+            (await run("stat -c '%a %U' /etc/telegram-ecosystem/health-alerts.env")).trim(),
+        ).toBe("600 root");
         const scripts = await exec(`grep -rl ${CHECK_ID} ${STACK_DIR}/scripts /etc/systemd/system`);
         expect(scripts.stdout).toBe("");
     });
@@ -139,9 +140,20 @@ describe("small-VPS guardrails on the test VPS", () => {
         }
 
         const ITEMS = [
-            "firewall", "ssh-passwords", "backups", "telegram-backup", "telegram-health",
-            "health-monitor", "services", "log-rotation", "automatic-updates", "heartbeat",
-            "local-bot-api", "analytics-writes", "disk", "memory",
+            "firewall",
+            "ssh-passwords",
+            "backups",
+            "telegram-backup",
+            "telegram-health",
+            "health-monitor",
+            "services",
+            "log-rotation",
+            "automatic-updates",
+            "heartbeat",
+            "local-bot-api",
+            "analytics-writes",
+            "disk",
+            "memory",
         ];
 
         beforeAll(async () => {
@@ -204,11 +216,15 @@ describe("small-VPS guardrails on the test VPS", () => {
                 await run(`sed -i 's/^Match all$/${NARROWED_MATCH}/' ${SSHD_DROP_IN}`);
                 await run(`touch -d '3 days ago' ${backups}`);
                 await run("systemctl stop telegram-backup.timer");
-                await run(`echo 'APT::Periodic::Unattended-Upgrade "0";' > /etc/apt/apt.conf.d/99e2e`);
+                await run(
+                    `echo 'APT::Periodic::Unattended-Upgrade "0";' > /etc/apt/apt.conf.d/99e2e`,
+                );
                 heartbeat.answer = 500;
                 // Someone's override turns local mode off: uploads would stop at 50 MB.
-                await run(`printf 'services:\\n  telegram-bot-api:\\n    environment:\\n` +
-                    `      TELEGRAM_LOCAL: "0"\\n' > ${override}`);
+                await run(
+                    `printf 'services:\\n  telegram-bot-api:\\n    environment:\\n` +
+                        `      TELEGRAM_LOCAL: "0"\\n' > ${override}`,
+                );
                 await run(`${COMPOSE} up -d telegram-bot-api`);
                 await readOnly(true);
             };
@@ -264,8 +280,10 @@ describe("small-VPS guardrails on the test VPS", () => {
 
     it("alerts once when disk, inodes or memory are under the limits, and once when back", async () => {
         // Real df and /proc/meminfo on the VPS; limits no healthy host can meet turn them "low".
-        const strict = { disk: { minFreePercent: 99, minFreeInodesPercent: 99 },
-            memory: { minAvailableMb: 1_048_576, lowChecks: 2 } };
+        const strict = {
+            disk: { minFreePercent: 99, minFreeInodesPercent: 99 },
+            memory: { minAvailableMb: 1_048_576, lowChecks: 2 },
+        };
         expect(await deploy({ monitor: { ...monitor, ...strict } })).toEqual(["operations"]);
 
         const disk = mentions(": disk: / has ");
@@ -302,8 +320,12 @@ describe("small-VPS guardrails on the test VPS", () => {
     it("ten bot redeploys leave Docker's disk use flat; a rollback reuses the kept image", async () => {
         const base = runtime.botImages[BOT]!;
         // Images, layers, containers and build cache; not the volumes (the database's own data).
-        const dockerMb = async () => Number((await run(
-            "du -sxm --exclude=/var/lib/docker/volumes /var/lib/docker")).split("\t")[0]);
+        const dockerMb = async () =>
+            Number(
+                (await run("du -sxm --exclude=/var/lib/docker/volumes /var/lib/docker")).split(
+                    "\t",
+                )[0],
+            );
         const imageCount = async () =>
             (await run("docker image ls -q | sort -u")).trim().split("\n").length;
         const exists = async (id: string) => (await exec(`docker image inspect ${id}`)).code === 0;
@@ -313,8 +335,10 @@ describe("small-VPS guardrails on the test VPS", () => {
         // Each "new version" of the bot: its image plus 32 MB that no other version shares.
         await run("install -d /root/redeploy");
         const build = async () => {
-            await run("head -c 32M /dev/urandom > /root/redeploy/payload && " +
-                `printf 'FROM ${base}\\nCOPY payload /opt/payload\\n' > /root/redeploy/Dockerfile`);
+            await run(
+                "head -c 32M /dev/urandom > /root/redeploy/payload && " +
+                    `printf 'FROM ${base}\\nCOPY payload /opt/payload\\n' > /root/redeploy/Dockerfile`,
+            );
             return (await run("DOCKER_BUILDKIT=0 docker build -q /root/redeploy")).trim();
         };
         const ids: string[] = [];
@@ -328,8 +352,10 @@ describe("small-VPS guardrails on the test VPS", () => {
             expect(await runningImage()).toBe(id);
             usage.push(await dockerMb());
             counts.push(await imageCount());
-            log(`redeploy ${deployNumber}: ${id.slice(7, 19)}, /var/lib/docker ${usage.at(-1)} MB, ` +
-                `${counts.at(-1)} images`);
+            log(
+                `redeploy ${deployNumber}: ${id.slice(7, 19)}, /var/lib/docker ${usage.at(-1)} MB, ` +
+                    `${counts.at(-1)} images`,
+            );
         }
         // From the second deploy on, the host holds the current and the previous version only.
         expect(counts.slice(1)).toEqual(Array(9).fill(counts[1]));

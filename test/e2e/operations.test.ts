@@ -117,8 +117,10 @@ describe("operations on the test VPS", () => {
         // "max 200M" from systemd 257 on).
         const journaldLog = await run("journalctl -u systemd-journald -o cat");
         expect(journaldLog).toMatch(/System Journal .* max 200(\.0)?M/);
-        const logConfigs = await run(`docker inspect --format '{{.HostConfig.LogConfig.Type}} ` +
-            `{{index .HostConfig.LogConfig.Config "max-size"}}' $(${COMPOSE} ps -q)`);
+        const logConfigs = await run(
+            `docker inspect --format '{{.HostConfig.LogConfig.Type}} ` +
+                `{{index .HostConfig.LogConfig.Config "max-size"}}' $(${COMPOSE} ps -q)`,
+        );
         expect(lines(logConfigs)).toHaveLength(3);
         for (const line of lines(logConfigs)) {
             expect(line).toMatch(/^(json-file [1-9][0-9]*[kmg]|local .*)$/);
@@ -148,8 +150,11 @@ describe("operations on the test VPS", () => {
         const modes = lines(await run(`stat -c '%a %U' ${file} ${STACK_DIR}/backups`));
         expect(modes).toEqual(["600 root", "700 root"]);
 
-        await run(PSQL, `DELETE FROM shared.analytics_events WHERE id % 3 = 0;
-            UPDATE shared.users SET username = 'destroyed'; DROP TABLE mpcabinet.e2e_notes;`);
+        await run(
+            PSQL,
+            `DELETE FROM shared.analytics_events WHERE id % 3 = 0;
+            UPDATE shared.users SET username = 'destroyed'; DROP TABLE mpcabinet.e2e_notes;`,
+        );
         expect(await fingerprints()).not.toEqual(before);
 
         const restore = await exec(`${STACK_DIR}/scripts/restore-postgres.sh --yes ${backups[0]}`);
@@ -157,8 +162,10 @@ describe("operations on the test VPS", () => {
 
         expect(await fingerprints()).toEqual(before);
         // No scratch or previous copy is left behind.
-        const databases = await run(psql("postgres"),
-            "SELECT datname FROM pg_database WHERE datname LIKE 'telegram_ecosystem%';");
+        const databases = await run(
+            psql("postgres"),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'telegram_ecosystem%';",
+        );
         expect(databases).toBe("telegram_ecosystem\n");
         expect(await waitUntil(isHealthy(BOT), ONE_CYCLE_MS, 1000)).toBe(true);
     });
@@ -253,7 +260,9 @@ describe("operations on the test VPS", () => {
         expect(await waitUntil(recovered, 2 * ONE_CYCLE_MS, 500)).toBe(true);
         // Two more cycles: no further messages about the bot.
         await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_SECONDS * 1000 + 5000));
-        const messages = botMessages().slice(alertsBefore).map((message) => message.text);
+        const messages = botMessages()
+            .slice(alertsBefore)
+            .map((message) => message.text);
         expect(messages).toHaveLength(2);
         expect(messages[0]).toMatch(/^🔴 /);
         expect(messages[1]).toMatch(new RegExp(`^✅ .*service\\.${BOT} is healthy again`));

@@ -8,8 +8,17 @@ import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { attemptLogin, SshSession } from "../vps/ssh";
 import { TestVps } from "../vps/vps";
 import {
-    effectiveSshd, expectComposeOf, expectFirewallActive, expectHardenedSsh, expectSocketActivatedSshd,
-    expectSshAuditClean, openTcpPorts, psql, stackDir, startTimes, waitForHealthyStack,
+    effectiveSshd,
+    expectComposeOf,
+    expectFirewallActive,
+    expectHardenedSsh,
+    expectSocketActivatedSshd,
+    expectSshAuditClean,
+    openTcpPorts,
+    psql,
+    stackDir,
+    startTimes,
+    waitForHealthyStack,
 } from "./checks";
 
 /**
@@ -48,7 +57,9 @@ async function withSession<T>(action: (session: SshSession) => Promise<T>): Prom
 
 describe("1. fresh host, first apply", () => {
     it("applied every step of the plan", () => {
-        expect(provisioned.records.map((record) => record.id)).toEqual(provisioned.plan.map((step) => step.id));
+        expect(provisioned.records.map((record) => record.id)).toEqual(
+            provisioned.plan.map((step) => step.id),
+        );
     });
 
     it("allows root key login only; sshd -T shows the hardened values over 50-cloud-init", async () => {
@@ -84,18 +95,26 @@ describe("1. fresh host, first apply", () => {
             const config = await session.run("apt-config dump APT::Periodic");
             expect(config).toMatch(/^APT::Periodic::Unattended-Upgrade "1";$/m);
             expect(config).toMatch(/^APT::Periodic::Update-Package-Lists "1";$/m);
-            const dryRun = await session.exec("unattended-upgrade --dry-run", { timeoutMs: 180_000 });
+            const dryRun = await session.exec("unattended-upgrade --dry-run", {
+                timeoutMs: 180_000,
+            });
             expect(dryRun.code, dryRun.stderr).toBe(0);
         });
     });
 
     it("rotates container logs (json-file, 10m x 3)", async () => {
         await withSession(async (session) => {
-            expect((await session.run("docker info -f '{{.LoggingDriver}}'")).trim()).toBe("json-file");
-            const ids = (await session.run(`cd ${stackDir} && docker compose ps -q`)).trim().split("\n");
+            expect((await session.run("docker info -f '{{.LoggingDriver}}'")).trim()).toBe(
+                "json-file",
+            );
+            const ids = (await session.run(`cd ${stackDir} && docker compose ps -q`))
+                .trim()
+                .split("\n");
             expect(ids.length).toBe(3);
             for (const id of ids) {
-                const logConfig = await session.run(`docker inspect -f '{{json .HostConfig.LogConfig}}' ${id}`);
+                const logConfig = await session.run(
+                    `docker inspect -f '{{json .HostConfig.LogConfig}}' ${id}`,
+                );
                 expect(JSON.parse(logConfig)).toEqual({
                     Type: "json-file",
                     Config: { "max-size": "10m", "max-file": "3" },
@@ -116,7 +135,12 @@ describe("1. fresh host, first apply", () => {
 
     it("runs the stack on the release's compose, naming containers as that compose does", async () => {
         await withSession((session) =>
-            expectComposeOf(vps, session, ["postgres", "telegram-bot-api", "mpcabinet-picture-bot"]));
+            expectComposeOf(vps, session, [
+                "postgres",
+                "telegram-bot-api",
+                "mpcabinet-picture-bot",
+            ]),
+        );
     });
 
     it("built the bot image with BuildKit inside the VPS", async () => {
@@ -126,13 +150,18 @@ describe("1. fresh host, first apply", () => {
         const allImagesMs = Object.values(durationsMs).reduce((sum, ms) => sum + ms, 0);
         await withSession(async (session) => {
             // Built on this cold VPS, or loaded from the run's archive (bot-image-cache.ts).
-            const [how, botMs] = Object.entries(durationsMs).find(([name]) => name.startsWith("bot ")) ?? ["bot", 0];
-            log(`bot image: ${mib(botImageBytes)} MiB (its base ${mib(baseImageBytes)} MiB), ${how} ` +
-                `in ${seconds(botMs)} s (all local images ${seconds(allImagesMs)} s)`);
+            const [how, botMs] = Object.entries(durationsMs).find(([name]) =>
+                name.startsWith("bot "),
+            ) ?? ["bot", 0];
+            log(
+                `bot image: ${mib(botImageBytes)} MiB (its base ${mib(baseImageBytes)} MiB), ${how} ` +
+                    `in ${seconds(botMs)} s (all local images ${seconds(allImagesMs)} s)`,
+            );
             const image = provisioned.runtime.botImages["mpcabinet-picture-bot"];
             // BuildKit marks every layer it creates; the classic builder leaves the comment empty.
             const comments = (await session.run(`docker history --format '{{.Comment}}' ${image}`))
-                .trim().split("\n");
+                .trim()
+                .split("\n");
             expect(comments[0]).toBe("buildkit.dockerfile.v0");
         });
     });
@@ -164,7 +193,9 @@ describe("1. fresh host, first apply", () => {
 
     it("keeps env files mode 0600 owned by root", async () => {
         await withSession(async (session) => {
-            const files = (await session.run(`stat -c '%a %U:%G %n' ${stackDir}/env/*.env`)).trim().split("\n");
+            const files = (await session.run(`stat -c '%a %U:%G %n' ${stackDir}/env/*.env`))
+                .trim()
+                .split("\n");
             expect(files.length).toBe(3);
             for (const line of files) expect(line).toMatch(/^600 root:root /);
         });
@@ -175,24 +206,58 @@ describe("1. fresh host, first apply", () => {
         const hls = join(vps.runDir, "share/hls");
         mkdirSync(hls);
         await host("ffmpeg", [
-            "-hide_banner", "-loglevel", "error",
-            "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-f", "lavfi", "-i", "sine",
-            "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "25",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_playlist_type",
+            "vod",
             join(hls, "index.m3u8"),
         ]);
         const image = provisioned.runtime.botImages["mpcabinet-picture-bot"];
-        await withSession((session) => session.run([
-            "set -euo pipefail; install -d -o 10001 -g 10001 /root/e2e-remux;",
-            "docker run --rm --network none -v /mnt/e2e-share/hls:/hls:ro -v /root/e2e-remux:/out",
-            `--entrypoint ffmpeg ${image} -hide_banner -nostdin -loglevel error`,
-            "-protocol_whitelist file,crypto -i /hls/index.m3u8",
-            "-c copy -bsf:a aac_adtstoasc -movflags +faststart -f mp4 -y /out/video.mp4",
-        ].join(" ")));
+        await withSession((session) =>
+            session.run(
+                [
+                    "set -euo pipefail; install -d -o 10001 -g 10001 /root/e2e-remux;",
+                    "docker run --rm --network none -v /mnt/e2e-share/hls:/hls:ro -v /root/e2e-remux:/out",
+                    `--entrypoint ffmpeg ${image} -hide_banner -nostdin -loglevel error`,
+                    "-protocol_whitelist file,crypto -i /hls/index.m3u8",
+                    "-c copy -bsf:a aac_adtstoasc -movflags +faststart -f mp4 -y /out/video.mp4",
+                ].join(" "),
+            ),
+        );
         // Read back on this machine: both streams, the whole 2 s.
         const probe = await host("ffprobe", [
-            "-v", "error", "-show_entries", "stream=codec_name:format=duration,format_name",
-            "-of", "json", join(vps.rootDir, "root/e2e-remux/video.mp4"),
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name:format=duration,format_name",
+            "-of",
+            "json",
+            join(vps.rootDir, "root/e2e-remux/video.mp4"),
         ]);
         const { streams, format } = JSON.parse(probe) as {
             streams: Array<{ codec_name: string }>;
@@ -208,7 +273,9 @@ describe("2. second apply", () => {
     it("reports every step UNCHANGED and restarts no container", async () => {
         const before = await withSession(startTimes);
         const records = await reapply(vps, provisioned.plan, log);
-        expect(records.filter((record) => record.outcome !== "UNCHANGED").map((record) => record.id)).toEqual([]);
+        expect(
+            records.filter((record) => record.outcome !== "UNCHANGED").map((record) => record.id),
+        ).toEqual([]);
         expect(await withSession(startTimes)).toEqual(before);
     });
 });
@@ -244,19 +311,26 @@ describe("4. reboot", () => {
         await expectHardenedSsh(vps);
         await withSession(async (session) => {
             await expectFirewallActive(session);
-            expect(Object.values(await waitForHealthyStack(session)).every((s) => s === "running/healthy")).toBe(true);
+            expect(
+                Object.values(await waitForHealthyStack(session)).every(
+                    (s) => s === "running/healthy",
+                ),
+            ).toBe(true);
         });
         expect(await openTcpPorts(vps.target.host)).toEqual([22]);
         // Only now, after the checks: applying again finds nothing to do.
         const records = await reapply(vps, provisioned.plan, log);
-        expect(records.filter((record) => record.outcome !== "UNCHANGED").map((record) => record.id)).toEqual([]);
+        expect(
+            records.filter((record) => record.outcome !== "UNCHANGED").map((record) => record.id),
+        ).toEqual([]);
     });
 });
 
 describe("5. Lynis", () => {
     it(`scores a hardening index of at least ${lynisTarget}`, async () => {
         const report = await withSession((session) =>
-            session.exec("lynis audit system --quick --no-colors", { timeoutMs: 300_000 }));
+            session.exec("lynis audit system --quick --no-colors", { timeoutMs: 300_000 }),
+        );
         const index = Number(/Hardening index : (\d+)/.exec(report.stdout)?.[1] ?? "NaN");
         const suggestions = report.stdout.split("\n").filter((line) => /^\s+[*!] /.test(line));
         console.log(`[vps] Lynis hardening index: ${index}\n${suggestions.join("\n")}`);

@@ -47,8 +47,10 @@ let current: {
     privateKey: string;
 };
 
-const connect = (privateKey = current.privateKey) => () =>
-    waitForSsh(vps!.target, { privateKey }, 20_000);
+const connect =
+    (privateKey = current.privateKey) =>
+    () =>
+        waitForSsh(vps!.target, { privateKey }, 20_000);
 
 async function withSession<T>(action: (session: SshSession) => Promise<T>): Promise<T> {
     const session = await connect()();
@@ -92,7 +94,9 @@ type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 
 function changedKeys(before: Record<string, string>, after: Record<string, string>): string[] {
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
-    return Object.keys(after).filter((key) => after[key] !== before[key]).sort();
+    return Object.keys(after)
+        .filter((key) => after[key] !== before[key])
+        .sort();
 }
 
 const recreated = (before: Snapshot, after: Snapshot) =>
@@ -183,11 +187,15 @@ describe("host-key pinning and the ops CLI against the provisioned stack", () =>
 
     it("trust-host prints the VPS's real ed25519 fingerprint and the pin command", async () => {
         const onHost = await withSession((session) =>
-            session.run("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub"));
+            session.run("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub"),
+        );
         const real = onHost.split(" ")[1] as string;
         const env = { PATH: "/usr/bin:/bin", HOME: home() };
         const host = vps!.target.host;
-        const result = await runCli("scripts/trust-host.ts", [host, "--fingerprint", real], { cwd: work, env });
+        const result = await runCli("scripts/trust-host.ts", [host, "--fingerprint", real], {
+            cwd: work,
+            env,
+        });
         expectOk(result);
         expect(result.stdout).toContain(`fingerprint: ${real}`);
         expect(result.stdout).toContain(`pulumi config set hostKey '${current.config.hostKey}'`);
@@ -281,8 +289,12 @@ describe("secret rotation", () => {
 
     it("the Postgres password: ALTER ROLE first, bots recreated and connected", async () => {
         await withSession((session) =>
-            psql(session, "CREATE TABLE mpcabinet.rotation_probe (id INT PRIMARY KEY, note TEXT);" +
-                "INSERT INTO mpcabinet.rotation_probe VALUES (1, 'written before the rotation');"));
+            psql(
+                session,
+                "CREATE TABLE mpcabinet.rotation_probe (id INT PRIMARY KEY, note TEXT);" +
+                    "INSERT INTO mpcabinet.rotation_probe VALUES (1, 'written before the rotation');",
+            ),
+        );
         const before = await snapshot();
         const oldPassword = current.runtime.postgresPassword;
         const newPassword = `e2e${hex(18)}`;
@@ -316,7 +328,8 @@ describe("secret rotation", () => {
             expect(login.stdout.trim()).toBe(current.config.postgres.user);
         }
         const kept = await withSession((session) =>
-            psql(session, "SELECT note FROM mpcabinet.rotation_probe WHERE id = 1;"));
+            psql(session, "SELECT note FROM mpcabinet.rotation_probe WHERE id = 1;"),
+        );
         expect(kept.trim()).toBe("written before the rotation");
     });
 
@@ -331,7 +344,9 @@ describe("secret rotation", () => {
         await expectHealthy();
         const after = await snapshot();
         expect(rewritten(before, after)).toEqual(["telegram-bot-api.env"]);
-        const compose = await withSession((session) => session.run("docker compose version --short"));
+        const compose = await withSession((session) =>
+            session.run("docker compose version --short"),
+        );
         // The bots depend on telegram-bot-api (depends_on), which older Compose v2 acts on.
         const dependents = recreatesDependents(compose) ? [BOT, SECOND] : [];
         expect(recreated(before, after)).toEqual(["telegram-bot-api", ...dependents].sort());

@@ -7,8 +7,12 @@ import { e2eConfig } from "../vps/provision";
 import { attemptLogin } from "../vps/ssh";
 import { TestVps } from "../vps/vps";
 import {
-    effectiveSshd, expectFirewallActive, expectHardenedSsh, expectSocketActivatedSshd,
-    expectSshAuditClean, openTcpPorts,
+    effectiveSshd,
+    expectFirewallActive,
+    expectHardenedSsh,
+    expectSocketActivatedSshd,
+    expectSshAuditClean,
+    openTcpPorts,
 } from "./checks";
 
 /**
@@ -43,7 +47,9 @@ describe("an SSH port change with sshd started by ssh.socket", () => {
         } finally {
             session.close();
         }
-        expect((await attemptLogin(vps.target, { password: vps.rootPassword })).accepted).toBe(true);
+        expect((await attemptLogin(vps.target, { password: vps.rootPassword })).accepted).toBe(
+            true,
+        );
     });
 
     it("moves sshd to the new port in the first apply: socket, sshd -T, firewall, audit", async () => {
@@ -71,8 +77,10 @@ describe("an SSH port change with sshd started by ssh.socket", () => {
 
     it("rolls an invalid sshd option back and keeps the new port", async () => {
         const steps = bootstrapSteps({ sshd: { extraOptions: { NoSuchSshdOption: "yes" } } });
-        const failure = await applySteps(() => vps.session(newPort), steps)
-            .then(() => undefined, (e: unknown) => e);
+        const failure = await applySteps(() => vps.session(newPort), steps).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         expect(failure).toBeInstanceOf(StepFailedError);
         expect((failure as StepFailedError).stepId).toBe("sshd-hardening");
         expect((failure as StepFailedError).stderr).toMatch(/NoSuchSshdOption/);
@@ -80,8 +88,9 @@ describe("an SSH port change with sshd started by ssh.socket", () => {
         const session = await vps.session(newPort);
         try {
             expect((await effectiveSshd(session)).passwordauthentication).toBe("no");
-            expect(await session.run("grep -c NoSuchSshdOption /etc/ssh/sshd_config.d/*.conf || true"))
-                .not.toMatch(/:[1-9]/);
+            expect(
+                await session.run("grep -c NoSuchSshdOption /etc/ssh/sshd_config.d/*.conf || true"),
+            ).not.toMatch(/:[1-9]/);
             await expectSocketActivatedSshd(session, newPort);
         } finally {
             session.close();

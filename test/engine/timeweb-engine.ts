@@ -96,9 +96,13 @@ export class Lab {
 export function copyProject(repoDir: string, dest: string): string {
     mkdirSync(join(dest, "test", "engine"), { recursive: true });
     cpSync(join(repoDir, "components"), join(dest, "components"), { recursive: true });
-    cpSync(join(repoDir, "test/engine/timeweb-project"), join(dest, "test/engine/timeweb-project"), {
-        recursive: true,
-    });
+    cpSync(
+        join(repoDir, "test/engine/timeweb-project"),
+        join(dest, "test/engine/timeweb-project"),
+        {
+            recursive: true,
+        },
+    );
     for (const file of ["tsconfig.json", "package.json"]) {
         cpSync(join(repoDir, file), join(dest, file));
     }

@@ -18,7 +18,11 @@ import { API_PORT, type LabState } from "./timeweb-lab-protocol";
 async function main(): Promise<void> {
     const fake = new FakeTimewebApi();
     const sshd = new PrivateSshd({ port: 22, listenAddress: "0.0.0.0" });
-    await sshd.start({ hostKey: "vps", banner: DEFAULT_READY_BANNER, passwordAuthentication: false });
+    await sshd.start({
+        hostKey: "vps",
+        banner: DEFAULT_READY_BANNER,
+        passwordAuthentication: false,
+    });
     const answer = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
     answer({ hostKey: sshd.publicKey("vps"), hostKeyFile: `${sshd.dir}/vps` });
 

@@ -14,14 +14,17 @@ const sources = join(repo, "test/ssh-clients/command-provider");
 const binary = join(repo, "build/ssh-clients/command-provider");
 
 export function commandProviderClient(): string {
-    const newest = Math.max(...readdirSync(sources).map((name) => statSync(join(sources, name)).mtimeMs));
+    const newest = Math.max(
+        ...readdirSync(sources).map((name) => statSync(join(sources, name)).mtimeMs),
+    );
     if (existsSync(binary) && statSync(binary).mtimeMs >= newest) return binary;
     mkdirSync(join(repo, "build/ssh-clients"), { recursive: true });
     const build = spawnSync("go", ["build", "-mod=readonly", "-o", binary, "."], {
         cwd: sources,
         encoding: "utf8",
     });
-    if (build.status !== 0) throw new Error(`go build of the command provider's client failed: ${build.stderr}`);
+    if (build.status !== 0)
+        throw new Error(`go build of the command provider's client failed: ${build.stderr}`);
     return binary;
 }
 
@@ -45,16 +48,26 @@ export interface CommandRun {
 }
 
 /** Runs one command with its stdin as a remote.Command step does. */
-export function runCommand(connection: CommandConnection, command: string, stdin = ""): Promise<CommandRun> {
+export function runCommand(
+    connection: CommandConnection,
+    command: string,
+    stdin = "",
+): Promise<CommandRun> {
     const args = ["-host", connection.host, "-port", String(connection.port), "-command", command];
     if (connection.hostKey !== undefined) args.push("-host-key", connection.hostKey);
-    if (connection.privateKeyFile !== undefined) args.push("-private-key-file", connection.privateKeyFile);
-    if (connection.privateKeyPassword !== undefined) args.push("-private-key-password-env", "KEY_PASSPHRASE");
+    if (connection.privateKeyFile !== undefined)
+        args.push("-private-key-file", connection.privateKeyFile);
+    if (connection.privateKeyPassword !== undefined)
+        args.push("-private-key-password-env", "KEY_PASSPHRASE");
     if (connection.agentSocket) args.push("-agent-socket", connection.agentSocket);
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
-    if (connection.privateKeyPassword !== undefined) env.KEY_PASSPHRASE = connection.privateKeyPassword;
+    if (connection.privateKeyPassword !== undefined)
+        env.KEY_PASSPHRASE = connection.privateKeyPassword;
     return new Promise((done, reject) => {
-        const child = spawn(commandProviderClient(), args, { env, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(commandProviderClient(), args, {
+            env,
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

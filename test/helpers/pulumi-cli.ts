@@ -61,7 +61,12 @@ export function cliSandbox(passphrase: string): CliSandbox {
             });
         },
         exec(command: string, input = "") {
-            const result = spawnSync("bash", ["-c", command], { cwd: projectDir, env, input, encoding: "utf8" });
+            const result = spawnSync("bash", ["-c", command], {
+                cwd: projectDir,
+                env,
+                input,
+                encoding: "utf8",
+            });
             return { code: result.status, stdout: result.stdout, stderr: result.stderr };
         },
         remove(): void {

@@ -18,7 +18,8 @@ export async function startAgent(): Promise<PrivateAgent> {
     const socket = join(dir, "agent.sock");
     // -D: stay in the foreground, so the child's PID is the agent's.
     const child = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
-    for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !existsSync(socket); i++)
+        await new Promise((r) => setTimeout(r, 50));
     if (!existsSync(socket)) {
         child.kill("SIGTERM");
         throw new Error("ssh-agent did not create its socket");
@@ -29,7 +30,8 @@ export async function startAgent(): Promise<PrivateAgent> {
             encoding: "utf8",
             stdio: ["ignore", "pipe", "pipe"],
         });
-        if (result.status !== 0) throw new Error(`ssh-add ${args.join(" ")} failed: ${result.stderr}`);
+        if (result.status !== 0)
+            throw new Error(`ssh-add ${args.join(" ")} failed: ${result.stderr}`);
     };
     return {
         socket,
@@ -37,9 +39,16 @@ export async function startAgent(): Promise<PrivateAgent> {
             if (passphrase === undefined) return sshAdd([keyPath]);
             // ssh-add asks through SSH_ASKPASS when it has no terminal.
             const askpass = join(dir, "askpass");
-            writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' '${passphrase.replace(/'/g, "'\\''")}'\n`);
+            writeFileSync(
+                askpass,
+                `#!/bin/sh\nprintf '%s\\n' '${passphrase.replace(/'/g, "'\\''")}'\n`,
+            );
             chmodSync(askpass, 0o700);
-            sshAdd([keyPath], { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force", DISPLAY: ":0" });
+            sshAdd([keyPath], {
+                SSH_ASKPASS: askpass,
+                SSH_ASKPASS_REQUIRE: "force",
+                DISPLAY: ":0",
+            });
             rmSync(askpass);
         },
         clear() {

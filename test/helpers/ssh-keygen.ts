@@ -20,10 +20,21 @@ export interface KeySpec {
 /** Runs ssh-keygen into `dir/name` (and `.pub`). */
 export function generateKey(dir: string, name: string, spec: KeySpec): GeneratedKey {
     const privatePath = join(dir, name);
-    const args = ["-q", "-t", spec.type, "-N", spec.passphrase ?? "", "-C", spec.comment ?? name, "-f", privatePath];
+    const args = [
+        "-q",
+        "-t",
+        spec.type,
+        "-N",
+        spec.passphrase ?? "",
+        "-C",
+        spec.comment ?? name,
+        "-f",
+        privatePath,
+    ];
     if (spec.bits !== undefined) args.push("-b", String(spec.bits));
     const result = spawnSync("ssh-keygen", args, { encoding: "utf8" });
-    if (result.status !== 0) throw new Error(`ssh-keygen ${args.join(" ")} failed: ${result.stderr}`);
+    if (result.status !== 0)
+        throw new Error(`ssh-keygen ${args.join(" ")} failed: ${result.stderr}`);
     return {
         privatePath,
         privateKey: readFileSync(privatePath, "utf8"),

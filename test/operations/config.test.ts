@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseOperationsConfig } from "../../components/config/operations-config";
-import { monitorEnv, operationsOutputs, planOperations } from "../../components/plan/operations-plan";
+import {
+    monitorEnv,
+    operationsOutputs,
+    planOperations,
+} from "../../components/plan/operations-plan";
 import { BOT, operationsInput } from "./helpers/sandbox";
 
 const S3 = { endpoint: "https://x.test", bucket: "b-1" };
@@ -29,7 +33,10 @@ describe("operations config", () => {
             images: { buildCacheKeepMb: 512 },
         });
         const partial = parseOperationsConfig({ monitor: { disk: { minFreePercent: 20 } } });
-        expect(partial.config.monitor.disk).toEqual({ minFreePercent: 20, minFreeInodesPercent: 10 });
+        expect(partial.config.monitor.disk).toEqual({
+            minFreePercent: 20,
+            minFreeInodesPercent: 10,
+        });
     });
 
     it("splits the S3 keys off the plain config", () => {

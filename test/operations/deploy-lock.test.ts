@@ -45,7 +45,8 @@ describe("the deploy's compose up and the health monitor", () => {
     afterEach(() => {
         // Also after a failure: no compose-up (or its fake docker) outlives the test.
         for (const child of started.splice(0)) {
-            if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+            if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+                process.kill(-child.pid, "SIGKILL");
         }
         sandbox.cleanup();
     });
@@ -53,8 +54,12 @@ describe("the deploy's compose up and the health monitor", () => {
     /** compose-up.sh as the plan renders it, with the lock moved into the sandbox. */
     function composeUp(waitSeconds: number) {
         const config = stackConfig({ stackDir: sandbox.stackDir });
-        const planned = planProvisioning(config, runtimeFor(config)).find((step) => step.id === "stack-up");
-        expect(planned?.script).toContain("MAINTENANCE_LOCK='/run/lock/telegram-ecosystem/maintenance.lock'");
+        const planned = planProvisioning(config, runtimeFor(config)).find(
+            (step) => step.id === "stack-up",
+        );
+        expect(planned?.script).toContain(
+            "MAINTENANCE_LOCK='/run/lock/telegram-ecosystem/maintenance.lock'",
+        );
         const text = readFileSync(path.join(TEMPLATES_DIR, "scripts/compose-up.sh"), "utf8");
         const script = renderText("compose-up.sh", text, {
             stack_dir: sandbox.stackDir,
@@ -76,12 +81,16 @@ describe("the deploy's compose up and the health monitor", () => {
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-            child.on("close", (code) => resolve({ code, stdout, stderr })),
+        const done = new Promise<{ code: number | null; stdout: string; stderr: string }>(
+            (resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })),
         );
         const upStarted = async () => {
             for (let i = 0; i < 200; i++) {
-                if (existsSync(docker.calls) && readFileSync(docker.calls, "utf8").includes(" up -d")) return;
+                if (
+                    existsSync(docker.calls) &&
+                    readFileSync(docker.calls, "utf8").includes(" up -d")
+                )
+                    return;
                 await new Promise((resolve) => setTimeout(resolve, 50));
             }
             throw new Error(`compose up never started: ${stderr}`);
@@ -108,8 +117,12 @@ describe("the deploy's compose up and the health monitor", () => {
             const deploy = composeUp(1);
             const result = await deploy.done;
             expect(result.code).toBe(1);
-            expect(result.stderr).toContain("is still held after 1s (a health check or a database restore is running)");
-            expect(existsSync(deploy.calls) ? readFileSync(deploy.calls, "utf8") : "").not.toContain(" up -d");
+            expect(result.stderr).toContain(
+                "is still held after 1s (a health check or a database restore is running)",
+            );
+            expect(
+                existsSync(deploy.calls) ? readFileSync(deploy.calls, "utf8") : "",
+            ).not.toContain(" up -d");
         } finally {
             holder.release();
         }

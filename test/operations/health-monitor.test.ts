@@ -232,7 +232,9 @@ describe("health-monitor.sh watches disk, memory and OOM kills", () => {
         await check();
         await check();
         expect(texts()).toEqual([
-            expect.stringMatching(/^🔴 .*: disk: \/ has 1500 MB free of 20000 MB \(7%\) \(alert under 10%\)/),
+            expect.stringMatching(
+                /^🔴 .*: disk: \/ has 1500 MB free of 20000 MB \(7%\) \(alert under 10%\)/,
+            ),
         ]);
 
         sandbox.setFilesystem({ ...FS, availMb: 2_500 });
@@ -254,7 +256,9 @@ describe("health-monitor.sh watches disk, memory and OOM kills", () => {
         sandbox.render({ monitor: { disk: { minFreePercent: 70, minFreeInodesPercent: 95 } } });
         await check();
         expect(texts()).toEqual([
-            expect.stringContaining("disk: / has 12000 MB free of 20000 MB (60%) (alert under 70%)"),
+            expect.stringContaining(
+                "disk: / has 12000 MB free of 20000 MB (60%) (alert under 70%)",
+            ),
             expect.stringContaining("inodes: / has 900000 of 1000000 inodes free (90%)"),
         ]);
     });

@@ -1,7 +1,11 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { encodeFileLines, operationsFiles, planOperations } from "../../components/plan/operations-plan";
+import {
+    encodeFileLines,
+    operationsFiles,
+    planOperations,
+} from "../../components/plan/operations-plan";
 import { parseOutcome, Step } from "../../components/plan/step";
 import { BOT, operationsInput, OpsSandbox } from "./helpers/sandbox";
 

@@ -31,10 +31,13 @@ describe("restore-postgres.sh against a real Postgres behind a fake docker", () 
     }
 
     function destroyData(): void {
-        pg.sql(DB, `DELETE FROM shared.analytics_events WHERE id % 2 = 0;
+        pg.sql(
+            DB,
+            `DELETE FROM shared.analytics_events WHERE id % 2 = 0;
             UPDATE shared.users SET username = 'overwritten';
             DROP SCHEMA mpcabinet CASCADE;
-            CREATE TABLE shared.created_after_backup (x int);`);
+            CREATE TABLE shared.created_after_backup (x int);`,
+        );
     }
 
     it("brings back every table exactly (rows and checksums) and restarts the bots", async () => {
@@ -69,7 +72,13 @@ describe("restore-postgres.sh against a real Postgres behind a fake docker", () 
         const file = path.join(sandbox.backupDir, "backup_20260101_030000.sql.gz");
         execFileSync("install", ["-d", "-m", "0700", sandbox.backupDir]);
         const dump = execFileSync(path.join(pg.bin, "pg_dump"), [
-            "--host", pg.socketDir, "--port", pg.port, "--username", "telegram_admin", DB,
+            "--host",
+            pg.socketDir,
+            "--port",
+            pg.port,
+            "--username",
+            "telegram_admin",
+            DB,
         ]);
         writeFileSync(file, execFileSync("gzip", ["-c"], { input: dump }));
         destroyData();
@@ -137,7 +146,10 @@ describe("restore-postgres.sh against a real Postgres behind a fake docker", () 
         const listing = await sandbox.run(sandbox.script("restore-postgres.sh"), ["--list"]);
 
         expect(listing.code, listing.stderr).toBe(0);
-        const names = listing.stdout.trim().split("\n").map((line) => line.split(/\s+/).at(-1));
+        const names = listing.stdout
+            .trim()
+            .split("\n")
+            .map((line) => line.split(/\s+/).at(-1));
         expect(names).toEqual([
             "backup_20261122_030000.dump",
             "backup_20261120_030000.dump",

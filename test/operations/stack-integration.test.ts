@@ -35,8 +35,6 @@ describe("operations in the stack config and the provisioning plan", () => {
 
     it("rejects an unknown key in the operations blocks with the stack's error format", () => {
         const typo = { ...BASE, monitor: { intervalMinutes: 5, alert: {} } };
-        expect(() => parseStack(typo, {})).toThrow(
-            /monitor: unknown key\(s\) alert/,
-        );
+        expect(() => parseStack(typo, {})).toThrow(/monitor: unknown key\(s\) alert/);
     });
 });

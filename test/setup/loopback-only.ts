@@ -5,7 +5,10 @@ import * as net from "node:net";
 
 // Kept unbound on purpose: the replacement below applies it to each socket as `this`.
 // eslint-disable-next-line @typescript-eslint/unbound-method
-const original = net.Socket.prototype.connect as (this: net.Socket, ...args: unknown[]) => net.Socket;
+const original = net.Socket.prototype.connect as (
+    this: net.Socket,
+    ...args: unknown[]
+) => net.Socket;
 
 function destination(args: unknown[]): string | undefined {
     const [first, second] = args;

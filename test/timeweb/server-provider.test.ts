@@ -112,7 +112,9 @@ describe("server provider against the fake API", () => {
         expect(waits).toEqual([5_000, 5_000, 5_000]);
         expect(api.calls("POST", `/servers/${id}/ips`)).toHaveLength(0);
         expect(linkedTo(api, GROUP)).toEqual([id]);
-        expect(api.calls("POST", "/firewall/groups")[0]!.query).toEqual({ resource_type: "server" });
+        expect(api.calls("POST", "/firewall/groups")[0]!.query).toEqual({
+            resource_type: "server",
+        });
         expect(JSON.stringify(outs)).not.toContain("fake-root-password");
         expect(JSON.stringify(outs)).not.toContain("fake-vnc");
     });
@@ -144,9 +146,7 @@ describe("server provider against the fake API", () => {
         });
         expect(api.calls("POST", "/floating-ips")).toHaveLength(0);
         expect(api.floatingIps.size).toBe(1);
-        expect((await provider.diff!(String(id), updated, inputs)).changes).toBe(
-            false,
-        );
+        expect((await provider.diff!(String(id), updated, inputs)).changes).toBe(false);
     });
 
     it("orders and binds a floating IP on the next up when none is bound", async () => {
@@ -157,11 +157,7 @@ describe("server provider against the fake API", () => {
         api.floatingIps.clear(); // the ordered address never materialised
 
         const updated = (
-            await serverProvider(fakeOptions(api)).update!(
-                String(id),
-                error.properties,
-                inputs,
-            )
+            await serverProvider(fakeOptions(api)).update!(String(id), error.properties, inputs)
         ).outs as ServerOutputs;
         expect(api.calls("POST", "/floating-ips")[0]!.body).toEqual({
             is_ddos_guard: false,
@@ -350,7 +346,9 @@ describe("server provider against the fake API", () => {
         api.failNext("DELETE", /^\/floating-ips\//, outage, outage, outage);
 
         const error = await rejection(provider.delete!(created.id, created.outs));
-        expect(error.message).toContain(`Floating IP ${(created.outs as ServerOutputs).floatingIpId}`);
+        expect(error.message).toContain(
+            `Floating IP ${(created.outs as ServerOutputs).floatingIpId}`,
+        );
         expect(error.message).toContain("still billed");
         expect(error.message).toContain("Run the command again");
         expect(api.servers.has(Number(created.id))).toBe(false);

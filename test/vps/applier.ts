@@ -39,7 +39,11 @@ export async function applyStep(
         if (result.code !== 0) {
             throw new StepFailedError(step.id, result.code, result.stdout, result.stderr);
         }
-        return { id: step.id, outcome: stepOutcome(step, result.stdout), durationMs: Date.now() - started };
+        return {
+            id: step.id,
+            outcome: stepOutcome(step, result.stdout),
+            durationMs: Date.now() - started,
+        };
     } finally {
         session.close();
     }

@@ -15,7 +15,10 @@ describe("bot image archive key", () => {
 
     beforeEach(() => {
         share = mkdtempSync(join(tmpdir(), "bot-image-key-"));
-        write("bot/.dockerignore", "# comment\ntest\nREADME.md\n*.log\nDockerfile\n.dockerignore\n");
+        write(
+            "bot/.dockerignore",
+            "# comment\ntest\nREADME.md\n*.log\nDockerfile\n.dockerignore\n",
+        );
         write("bot/Dockerfile", "FROM ${NODE_IMAGE}\n");
         write("bot/src/main.ts", "console.log(1);\n");
         write("bot/README.md", "readme\n");

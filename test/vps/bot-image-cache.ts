@@ -46,7 +46,8 @@ export async function buildOrLoadBotImage(shared: SharedBuild): Promise<"built" 
         renameSync(join(shared.rootDir, savedInVps), join(shared.rootfsCache, `${archive}.tmp`));
         renameSync(join(shared.rootfsCache, `${archive}.tmp`), join(shared.rootfsCache, archive));
         for (const name of readdirSync(shared.rootfsCache)) {
-            if (name.startsWith(archivePrefix) && name !== archive) rmSync(join(shared.rootfsCache, name));
+            if (name.startsWith(archivePrefix) && name !== archive)
+                rmSync(join(shared.rootfsCache, name));
         }
         return "built";
     } finally {
@@ -73,7 +74,9 @@ export function contentKey(root: string, dirs: readonly string[]): string {
                 walk(path, () => false);
             } else {
                 const content = entry.isSymbolicLink() ? readlinkSync(path) : readFileSync(path);
-                hash.update(`${relative(root, path)}\0`).update(content).update("\0");
+                hash.update(`${relative(root, path)}\0`)
+                    .update(content)
+                    .update("\0");
             }
         }
     };
@@ -89,9 +92,13 @@ function dockerIgnored(context: string): (name: string) => boolean {
     const file = join(context, ".dockerignore");
     if (!existsSync(file)) return () => false;
     const always = new Set(["Dockerfile", ".dockerignore"]);
-    const patterns = readFileSync(file, "utf8").split("\n").map((line) => line.trim())
+    const patterns = readFileSync(file, "utf8")
+        .split("\n")
+        .map((line) => line.trim())
         .filter((line) => line !== "" && !line.startsWith("#") && !/[/!?[\\]/.test(line))
-        .map((line) => new RegExp(`^${line.replace(/[.+^${}()|]/g, "\\$&").replace(/\*/g, ".*")}$`));
+        .map(
+            (line) => new RegExp(`^${line.replace(/[.+^${}()|]/g, "\\$&").replace(/\*/g, ".*")}$`),
+        );
     return (name) => !always.has(name) && patterns.some((pattern) => pattern.test(name));
 }
 

@@ -54,7 +54,11 @@ export interface BuiltImages {
     readonly baseImageBytes: number;
 }
 
-async function timed(durations: Record<string, number>, name: string, action: () => Promise<unknown>) {
+async function timed(
+    durations: Record<string, number>,
+    name: string,
+    action: () => Promise<unknown>,
+) {
     const started = Date.now();
     await action();
     durations[name] = Date.now() - started;
@@ -88,27 +92,51 @@ export async function buildLocalImages(
     const run = (command: string) => session.run(`set -euo pipefail; ${command}`);
     await timed(durationsMs, "postgres", async () => {
         await run(importRootfs("image-postgres", localImages.postgresRootfs));
-        await run(build(localImages.postgres, `${shareMount}/postgres`,
-            { BASE_IMAGE: localImages.postgresRootfs }));
+        await run(
+            build(localImages.postgres, `${shareMount}/postgres`, {
+                BASE_IMAGE: localImages.postgresRootfs,
+            }),
+        );
     });
     await timed(durationsMs, "node", async () => {
         await run(importRootfs("image-node", localImages.nodeRootfs));
-        await run(build(localImages.node, `${shareMount}/node-base`, { BASE_IMAGE: localImages.nodeRootfs }));
+        await run(
+            build(localImages.node, `${shareMount}/node-base`, {
+                BASE_IMAGE: localImages.nodeRootfs,
+            }),
+        );
     });
     await timed(durationsMs, "fake-bot-api", () =>
-        run(build(localImages.fakeBotApi, `${shareMount}/fake-bot-api`,
-            { NODE_IMAGE: localImages.node })));
+        run(
+            build(localImages.fakeBotApi, `${shareMount}/fake-bot-api`, {
+                NODE_IMAGE: localImages.node,
+            }),
+        ),
+    );
     const started = Date.now();
     const how = await buildOrLoadBotImage({
-        run, tag: localImages.bot,
-        rootDir: vps.rootDir, shareDir: join(vps.runDir, "share"), rootfsCache: vps.rootfsCache,
-        build: () => run(build(localImages.bot, `${shareMount}/bot`, { NODE_IMAGE: localImages.node })),
+        run,
+        tag: localImages.bot,
+        rootDir: vps.rootDir,
+        shareDir: join(vps.runDir, "share"),
+        rootfsCache: vps.rootfsCache,
+        build: () =>
+            run(build(localImages.bot, `${shareMount}/bot`, { NODE_IMAGE: localImages.node })),
     });
     durationsMs[`bot (${how})`] = Date.now() - started;
-    const [botId, size, baseSize] = (await run(
-        `docker image inspect -f '{{.Id}} {{.Size}}' ${localImages.bot} && ` +
-            `docker image inspect -f '{{.Size}}' ${localImages.node}`,
-    )).trim().split(/\s+/);
+    const [botId, size, baseSize] = (
+        await run(
+            `docker image inspect -f '{{.Id}} {{.Size}}' ${localImages.bot} && ` +
+                `docker image inspect -f '{{.Size}}' ${localImages.node}`,
+        )
+    )
+        .trim()
+        .split(/\s+/);
     const botImages = Object.fromEntries(botNames.map((name) => [name, botId as string]));
-    return { botImages, durationsMs, botImageBytes: Number(size), baseImageBytes: Number(baseSize) };
+    return {
+        botImages,
+        durationsMs,
+        botImageBytes: Number(size),
+        baseImageBytes: Number(baseSize),
+    };
 }

@@ -36,10 +36,20 @@ async function restoreForwarding(): Promise<void> {
 
 function natRule(network: VpsNetwork): [string, string, string, ...string[]] {
     return [
-        "-t", "nat", "POSTROUTING",
-        "-s", network.subnet, "!", "-o", network.hostInterface,
-        "-m", "comment", "--comment", network.netns,
-        "-j", "MASQUERADE",
+        "-t",
+        "nat",
+        "POSTROUTING",
+        "-s",
+        network.subnet,
+        "!",
+        "-o",
+        network.hostInterface,
+        "-m",
+        "comment",
+        "--comment",
+        network.netns,
+        "-j",
+        "MASQUERADE",
     ];
 }
 
@@ -58,12 +68,16 @@ export async function listVpsNamespaces(): Promise<string[]> {
 }
 
 async function freeIndex(): Promise<number> {
-    const used = new Set((await listVpsNamespaces()).map((n) => Number(n.slice(netnsPrefix.length))));
+    const used = new Set(
+        (await listVpsNamespaces()).map((n) => Number(n.slice(netnsPrefix.length))),
+    );
     const addresses = await host("ip", ["-4", "-o", "addr", "show"]);
     for (let index = 1; index < 255; index++) {
         if (!used.has(index) && !addresses.includes(` 10.200.${index}.`)) return index;
     }
-    throw new Error("no free 10.200.<n>.0/24 subnet: tear down old test VPSes (npm run sandbox -- --cleanup)");
+    throw new Error(
+        "no free 10.200.<n>.0/24 subnet: tear down old test VPSes (npm run sandbox -- --cleanup)",
+    );
 }
 
 async function assertForwardingAllowed(): Promise<void> {
@@ -91,9 +105,25 @@ export async function createVpsNetwork(): Promise<VpsNetwork> {
     const ns = network.netns;
     await host("ip", ["netns", "add", ns]);
     try {
-        await host("ip", ["link", "add", network.hostInterface, "type", "veth",
-            "peer", "name", "eth0", "netns", ns]);
-        await host("ip", ["addr", "add", `${network.hostAddress}/24`, "dev", network.hostInterface]);
+        await host("ip", [
+            "link",
+            "add",
+            network.hostInterface,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            ns,
+        ]);
+        await host("ip", [
+            "addr",
+            "add",
+            `${network.hostAddress}/24`,
+            "dev",
+            network.hostInterface,
+        ]);
         await host("ip", ["link", "set", network.hostInterface, "up"]);
         await host("ip", ["-n", ns, "addr", "add", `${network.vpsAddress}/24`, "dev", "eth0"]);
         await host("ip", ["-n", ns, "link", "set", "eth0", "up"]);

@@ -19,7 +19,10 @@ export type ConfigOverrides = Record<string, unknown>;
 export function e2eConfig(vps: TestVps, overrides: ConfigOverrides = {}): StackConfig {
     const publicKey = readFileSync(join(vps.runDir, "id_ed25519.pub"), "utf8").trim();
     const hostKey = readFileSync(join(vps.rootDir, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8")
-        .trim().split(" ").slice(0, 2).join(" ");
+        .trim()
+        .split(" ")
+        .slice(0, 2)
+        .join(" ");
     return parseStackConfig({
         host: vps.network.vpsAddress,
         hostKey,
@@ -39,12 +42,19 @@ export function e2eSecrets(config: StackConfig): Omit<RuntimeValues, "botImages"
         postgresPassword: `e2e${randomBytes(18).toString("hex")}`,
         botApiHash: `e2efakeapihash${hex()}`,
         botTokens: Object.fromEntries(
-            config.bots.map((bot, index) => [bot.name, `${100000001 + index}:e2e-fake-token-${hex()}`]),
+            config.bots.map((bot, index) => [
+                bot.name,
+                `${100000001 + index}:e2e-fake-token-${hex()}`,
+            ]),
         ),
     };
 }
 
-const withImages = (config: StackConfig, secrets: Omit<RuntimeValues, "botImages">, id: string) => ({
+const withImages = (
+    config: StackConfig,
+    secrets: Omit<RuntimeValues, "botImages">,
+    id: string,
+) => ({
     ...secrets,
     botImages: Object.fromEntries(config.bots.map((bot) => [bot.name, id])),
 });
@@ -54,11 +64,17 @@ const withImages = (config: StackConfig, secrets: Omit<RuntimeValues, "botImages
  * different image ids and compared step by step. Those steps (bootstrap, Docker, ...) run
  * before the images can be built in the VPS's Docker; the rest after.
  */
-export function imageIndependentPrefix(config: StackConfig, secrets: Omit<RuntimeValues, "botImages">) {
+export function imageIndependentPrefix(
+    config: StackConfig,
+    secrets: Omit<RuntimeValues, "botImages">,
+) {
     const a = planProvisioning(config, withImages(config, secrets, `sha256:${"a".repeat(64)}`));
     const b = planProvisioning(config, withImages(config, secrets, `sha256:${"b".repeat(64)}`));
     const index = a.findIndex((step, i) => step.trigger !== b[i]?.trigger);
-    return { steps: a.slice(0, index === -1 ? a.length : index), count: index === -1 ? a.length : index };
+    return {
+        steps: a.slice(0, index === -1 ? a.length : index),
+        count: index === -1 ? a.length : index,
+    };
 }
 
 export interface Provisioned {
@@ -82,21 +98,29 @@ export async function provision(
     const secrets = e2eSecrets(config);
     const connect = () => vps.session();
     const report = (record: StepRecord) =>
-        log(`${record.id.padEnd(34)} ${record.outcome.padEnd(9)} ${(record.durationMs / 1000).toFixed(1)} s`);
+        log(
+            `${record.id.padEnd(34)} ${record.outcome.padEnd(9)} ${(record.durationMs / 1000).toFixed(1)} s`,
+        );
     const prefix = imageIndependentPrefix(config, secrets);
     const records = await applySteps(connect, prefix.steps, report);
 
     log("building the local images inside the VPS");
     const session = await vps.session();
-    const images = await buildLocalImages(session, config.bots.map((bot) => bot.name), vps)
-        .finally(() => session.close());
-    for (const [name, ms] of Object.entries(images.durationsMs)) log(`image ${name.padEnd(28)} ${(ms / 1000).toFixed(1)} s`);
+    const images = await buildLocalImages(
+        session,
+        config.bots.map((bot) => bot.name),
+        vps,
+    ).finally(() => session.close());
+    for (const [name, ms] of Object.entries(images.durationsMs))
+        log(`image ${name.padEnd(28)} ${(ms / 1000).toFixed(1)} s`);
 
     const runtime = { ...secrets, botImages: images.botImages };
     const plan = planProvisioning(config, runtime);
     plan.slice(0, prefix.count).forEach((step, i) => {
         if (step.trigger !== prefix.steps[i]?.trigger) {
-            throw new Error(`step ${step.id} changed when only the bot image changed; the split is wrong`);
+            throw new Error(
+                `step ${step.id} changed when only the bot image changed; the split is wrong`,
+            );
         }
     });
     records.push(...(await applySteps(connect, plan.slice(prefix.count), report)));
@@ -104,7 +128,17 @@ export async function provision(
 }
 
 /** Applies the whole plan again (idempotency, reboot checks). */
-export function reapply(vps: TestVps, plan: readonly Step[], log: (line: string) => void = () => undefined) {
-    return applySteps(() => vps.session(), plan, (record) =>
-        log(`${record.id.padEnd(34)} ${record.outcome.padEnd(9)} ${(record.durationMs / 1000).toFixed(1)} s`));
+export function reapply(
+    vps: TestVps,
+    plan: readonly Step[],
+    log: (line: string) => void = () => undefined,
+) {
+    return applySteps(
+        () => vps.session(),
+        plan,
+        (record) =>
+            log(
+                `${record.id.padEnd(34)} ${record.outcome.padEnd(9)} ${(record.durationMs / 1000).toFixed(1)} s`,
+            ),
+    );
 }

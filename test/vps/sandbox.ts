@@ -11,7 +11,8 @@ import { cleanupStaleRuns, defaultRelease, parseRelease, SshStartMode, TestVps }
  */
 
 const started = Date.now();
-const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const log = (line: string) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 let vps: TestVps | undefined;
 let stopping = false;
 
@@ -34,15 +35,18 @@ function printWelcome(box: TestVps, result: Provisioned): void {
     const knownHosts = join(box.runDir, "known_hosts");
     const sshConfig = join(box.runDir, "ssh_config");
     writeFileSync(knownHosts, `${box.target.host} ${result.config.hostKey ?? ""}\n`);
-    writeFileSync(sshConfig, [
-        "Host vps",
-        `    HostName ${box.target.host}`,
-        "    User root",
-        `    IdentityFile ${join(box.runDir, "id_ed25519")}`,
-        "    IdentitiesOnly yes",
-        `    UserKnownHostsFile ${knownHosts}`,
-        "",
-    ].join("\n"));
+    writeFileSync(
+        sshConfig,
+        [
+            "Host vps",
+            `    HostName ${box.target.host}`,
+            "    User root",
+            `    IdentityFile ${join(box.runDir, "id_ed25519")}`,
+            "    IdentitiesOnly yes",
+            `    UserKnownHostsFile ${knownHosts}`,
+            "",
+        ].join("\n"),
+    );
     const ssh = `ssh -F ${relative(cwd, sshConfig)} vps`;
     const changed = result.records.filter((record) => record.outcome === "CHANGED").length;
     const stackDir = result.config.stackDir;
@@ -72,8 +76,11 @@ const usage = "usage: npm run sandbox -- [--release trixie|bookworm] [--ssh-serv
 
 async function main(): Promise<void> {
     const args = process.argv.slice(2);
-    const unknown = args.filter((arg, i) =>
-        !["--cleanup", "--ssh-service", "--release"].includes(arg) && args[i - 1] !== "--release");
+    const unknown = args.filter(
+        (arg, i) =>
+            !["--cleanup", "--ssh-service", "--release"].includes(arg) &&
+            args[i - 1] !== "--release",
+    );
     if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(" ")}\n${usage}`);
     if (args.includes("--cleanup")) {
         await cleanupStaleRuns(log);
@@ -81,7 +88,8 @@ async function main(): Promise<void> {
     }
     const sshMode: SshStartMode = args.includes("--ssh-service") ? "service" : "socket";
     const releaseIndex = args.indexOf("--release");
-    const release = releaseIndex === -1 ? defaultRelease() : parseRelease(args[releaseIndex + 1] ?? "");
+    const release =
+        releaseIndex === -1 ? defaultRelease() : parseRelease(args[releaseIndex + 1] ?? "");
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
         process.on(signal, () => void stop(130));
     }

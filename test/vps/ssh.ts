@@ -35,8 +35,13 @@ function authMethod(username: string, auth: SshAuth) {
     return {
         type: "keyboard-interactive" as const,
         username,
-        prompt: (_n: string, _i: string, _l: string, prompts: unknown[], finish: (a: string[]) => void) =>
-            finish(prompts.map(() => answer)),
+        prompt: (
+            _n: string,
+            _i: string,
+            _l: string,
+            prompts: unknown[],
+            finish: (a: string[]) => void,
+        ) => finish(prompts.map(() => answer)),
     };
 }
 

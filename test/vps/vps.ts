@@ -1,7 +1,14 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
-    closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync,
+    closeSync,
+    copyFileSync,
+    existsSync,
+    mkdirSync,
+    openSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
     writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
@@ -27,7 +34,8 @@ export function defaultRelease(): DebianRelease {
 
 export function parseRelease(name: string): DebianRelease {
     const release = debianReleases.find((candidate) => candidate === name);
-    if (!release) throw new Error(`unknown Debian release ${name}: use ${debianReleases.join(" or ")}`);
+    if (!release)
+        throw new Error(`unknown Debian release ${name}: use ${debianReleases.join(" or ")}`);
     return release;
 }
 
@@ -113,8 +121,17 @@ export class TestVps {
             network = await withLock(() => createVpsNetwork());
             const state: RunState = { ownerPid: process.pid, network };
             writeFileSync(join(runDir, "state.json"), JSON.stringify(state));
-            const vps = new TestVps(release, sshMode, runDir, rootfsCache, network, privateKey,
-                rootPassword, state, log);
+            const vps = new TestVps(
+                release,
+                sshMode,
+                runDir,
+                rootfsCache,
+                network,
+                privateKey,
+                rootPassword,
+                state,
+                log,
+            );
             await vps.boot().catch(async (error: unknown) => {
                 await vps.destroy();
                 throw error;
@@ -131,10 +148,17 @@ export class TestVps {
     async boot(): Promise<void> {
         const console = openSync(join(this.runDir, "console.log"), "a");
         const args = [
-            "-D", this.rootDir, "--boot", "--register=no", "--keep-unit", "--console=read-only",
+            "-D",
+            this.rootDir,
+            "--boot",
+            "--register=no",
+            "--keep-unit",
+            "--console=read-only",
             `--network-namespace-path=/run/netns/${this.network.netns}`,
-            `--machine=${this.network.netns}`, "--capability=all",
-            "--system-call-filter=add_key keyctl bpf", "--resolv-conf=copy-host",
+            `--machine=${this.network.netns}`,
+            "--capability=all",
+            "--system-call-filter=add_key keyctl bpf",
+            "--resolv-conf=copy-host",
             // The VPS keeps its own timezone (the provisioning sets it) across reboots.
             "--timezone=off",
             `--bind-ro=${this.rootfsCache}:${imageRootfsMount}`,
@@ -150,11 +174,16 @@ export class TestVps {
         this.nspawn.unref();
         this.state.nspawnPid = this.nspawn.pid;
         writeFileSync(join(this.runDir, "state.json"), JSON.stringify(this.state));
-        this.log(`booting the test VPS (systemd-nspawn pid ${this.nspawn.pid}) at ${this.target.host}`);
-        const session = await waitForSsh(this.target, { privateKey: this.privateKey }, bootTimeoutMs)
-            .catch((error: Error) => {
-                throw new Error(`${error.message}\nconsole: ${this.consoleTail()}`);
-            });
+        this.log(
+            `booting the test VPS (systemd-nspawn pid ${this.nspawn.pid}) at ${this.target.host}`,
+        );
+        const session = await waitForSsh(
+            this.target,
+            { privateKey: this.privateKey },
+            bootTimeoutMs,
+        ).catch((error: Error) => {
+            throw new Error(`${error.message}\nconsole: ${this.consoleTail()}`);
+        });
         try {
             await session.exec("systemctl is-system-running --wait", { timeoutMs: bootTimeoutMs });
         } finally {
@@ -195,7 +224,17 @@ export class TestVps {
 async function personalise(runDir: string, sshMode: SshStartMode, release: DebianRelease) {
     const root = join(runDir, "root");
     const keyPath = join(runDir, "id_ed25519");
-    await host("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e-test-vps", "-f", keyPath]);
+    await host("ssh-keygen", [
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        "e2e-test-vps",
+        "-f",
+        keyPath,
+    ]);
     mkdirSync(join(root, "root/.ssh"), { recursive: true, mode: 0o700 });
     copyFileSync(`${keyPath}.pub`, join(root, "root/.ssh/authorized_keys"));
     const rootPassword = randomBytes(18).toString("base64url");
@@ -224,7 +263,10 @@ async function destroyRun(runDir: string, state: RunState, log: (line: string) =
         log(`stopping the test VPS (systemd-nspawn pid ${pid})`);
         // A short chance for a clean halt; nothing of a test VPS needs to survive, and a halt
         // waits for every Docker container (live-restore keeps them past dockerd).
-        for (const [signal, waitMs] of [["SIGTERM", 5_000], ["SIGKILL", 10_000]] as const) {
+        for (const [signal, waitMs] of [
+            ["SIGTERM", 5_000],
+            ["SIGKILL", 10_000],
+        ] as const) {
             if (!isAlive(pid)) break;
             process.kill(pid, signal);
             await waitUntil(() => !isAlive(pid), waitMs);
@@ -243,7 +285,8 @@ async function destroyRun(runDir: string, state: RunState, log: (line: string) =
     await removeVpsNetwork(state.network);
     mkdirSync(logsDir, { recursive: true });
     const consoleLog = join(runDir, "console.log");
-    if (existsSync(consoleLog)) copyFileSync(consoleLog, join(logsDir, `${runDir.split("/").at(-1)}.log`));
+    if (existsSync(consoleLog))
+        copyFileSync(consoleLog, join(logsDir, `${runDir.split("/").at(-1)}.log`));
     rmSync(runDir, { recursive: true, force: true });
     log("test VPS removed: process stopped, namespace and NAT rule deleted");
 }
@@ -252,14 +295,18 @@ async function destroyRun(runDir: string, state: RunState, log: (line: string) =
  * Removes runs whose owning process died without tearing down (kill -9, a crash), or, with
  * `ownerPid`, the runs of that process (the sandbox after a Ctrl-C during boot).
  */
-export async function cleanupStaleRuns(log: (line: string) => void, ownerPid?: number): Promise<void> {
+export async function cleanupStaleRuns(
+    log: (line: string) => void,
+    ownerPid?: number,
+): Promise<void> {
     if (!existsSync(runsDir)) return;
     const shouldGo = (pid: number) => (ownerPid === undefined ? !isAlive(pid) : pid === ownerPid);
     for (const name of readdirSync(runsDir)) {
         const runDir = join(runsDir, name);
         const statePath = join(runDir, "state.json");
         if (!existsSync(statePath)) {
-            if (shouldGo(Number(name.split("-")[0]))) rmSync(runDir, { recursive: true, force: true });
+            if (shouldGo(Number(name.split("-")[0])))
+                rmSync(runDir, { recursive: true, force: true });
             continue;
         }
         const state = JSON.parse(readFileSync(statePath, "utf8")) as RunState;
@@ -273,18 +320,23 @@ export async function cleanupStaleRuns(log: (line: string) => void, ownerPid?: n
 async function withLock<T>(action: () => Promise<T>): Promise<T> {
     const lockDir = join(vpsBuildDir, "network.lock");
     const ownerFile = join(lockDir, "pid");
-    const acquired = await waitUntil(() => {
-        try {
-            mkdirSync(lockDir);
-            writeFileSync(ownerFile, String(process.pid));
-            return true;
-        } catch {
-            const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, "utf8")) : 0;
-            if (owner > 0 && !isAlive(owner)) rmSync(lockDir, { recursive: true, force: true });
-            return false;
-        }
-    }, 30_000, 100);
-    if (!acquired) throw new Error(`could not take ${lockDir}; remove it if no test VPS is starting`);
+    const acquired = await waitUntil(
+        () => {
+            try {
+                mkdirSync(lockDir);
+                writeFileSync(ownerFile, String(process.pid));
+                return true;
+            } catch {
+                const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, "utf8")) : 0;
+                if (owner > 0 && !isAlive(owner)) rmSync(lockDir, { recursive: true, force: true });
+                return false;
+            }
+        },
+        30_000,
+        100,
+    );
+    if (!acquired)
+        throw new Error(`could not take ${lockDir}; remove it if no test VPS is starting`);
     try {
         return await action();
     } finally {

@@ -213,7 +213,10 @@ export class FakeCdn {
             const i = Number(index);
             if (i < 1 || i > p.photos) return undefined;
             const revision = p.photoRevisions?.[i] ?? 0;
-            return { body: Buffer.concat([WEBP, Buffer.from(`:${p.nm}:${i}:${revision}`)]), type: "image/webp" };
+            return {
+                body: Buffer.concat([WEBP, Buffer.from(`:${p.nm}:${i}:${revision}`)]),
+                type: "image/webp",
+            };
         }
         const video =
             /^\/videonme-basket-(\d+)\/vol(\d+)\/part(\d+)\/(\d+)\/hls\/(\w+)\/([\w.]+)$/.exec(

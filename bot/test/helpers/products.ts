@@ -1,4 +1,9 @@
-import { guessPhotoBasket, photoVol, videoBasket, videoVol } from "../../src/services/wb/wb-urls.js";
+import {
+    guessPhotoBasket,
+    photoVol,
+    videoBasket,
+    videoVol,
+} from "../../src/services/wb/wb-urls.js";
 import type { FakeProduct } from "./fake-cdn.js";
 
 let nextNm = 123_456_700;

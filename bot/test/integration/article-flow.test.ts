@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { guessPhotoBasket, photoVol, videoBasket, videoVol } from "../../src/services/wb/wb-urls.js";
+import {
+    guessPhotoBasket,
+    photoVol,
+    videoBasket,
+    videoVol,
+} from "../../src/services/wb/wb-urls.js";
 import {
     cardMessageId,
     newUser,
@@ -123,9 +128,13 @@ describe("article flow", () => {
         await waitForText(h.tg, user.id, ["Видео: есть"]);
         const videoHeads = h.cdn.requestsFor(nm).filter((r) => r.path.includes("/hls/"));
         expect(videoHeads[0]!.path).toContain("/hls/1440p/");
-        expect(videoHeads.map((r) => r.path.split("/").at(-2)).sort()).toEqual(
-            ["1080p", "1440p", "360p", "480p", "720p"],
-        );
+        expect(videoHeads.map((r) => r.path.split("/").at(-2)).sort()).toEqual([
+            "1080p",
+            "1440p",
+            "360p",
+            "480p",
+            "720p",
+        ]);
     });
 
     it("shows the card at once and edits it when the video search is slow", async () => {

@@ -109,7 +109,9 @@ describe("downloads", () => {
         );
         // The cost of staying fresh: card.json, each photo and the playlist, asked "changed since?".
         const repeat = h.cdn.requestsFor(p.nm).slice(cdnBefore);
-        expect(repeat.map((r) => `${r.method} ${r.path.split("/").slice(-2).join("/")}`).sort()).toEqual([
+        expect(
+            repeat.map((r) => `${r.method} ${r.path.split("/").slice(-2).join("/")}`).sort(),
+        ).toEqual([
             "GET 1440p/index.m3u8",
             "GET big/1.webp",
             "GET big/2.webp",

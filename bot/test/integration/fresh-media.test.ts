@@ -26,7 +26,10 @@ describe("fresh media", () => {
     });
 
     /** One user's whole visit: the article, the card, a button, until the card is gone. */
-    async function visit(p: FakeProduct, kind: "photo" | "video"): Promise<{ user: TgUser; card: string }> {
+    async function visit(
+        p: FakeProduct,
+        kind: "photo" | "video",
+    ): Promise<{ user: TgUser; card: string }> {
         const user = newUser();
         h.tg.sendText(user, String(p.nm));
         const text = await waitForText(h.tg, user.id, [p.video ? "Видео: есть" : "Видео: нет"]);
@@ -52,7 +55,10 @@ describe("fresh media", () => {
         const sent = media(album(second.user));
         expect(sent).toHaveLength(5);
         expect(sent.slice(0, 3)).toEqual(Array(3).fill(expect.stringMatching(/^photo-file-/)));
-        expect(sent.slice(3)).toEqual([expect.stringMatching(/^attach:/), expect.stringMatching(/^attach:/)]);
+        expect(sent.slice(3)).toEqual([
+            expect.stringMatching(/^attach:/),
+            expect.stringMatching(/^attach:/),
+        ]);
         expect(album(second.user).uploads).toHaveLength(2);
     });
 
@@ -80,8 +86,14 @@ describe("fresh media", () => {
             const before = h.cdn.requestsFor(p.nm).length;
             const second = await visit(p, "photo");
             expect(album(second.user).uploads, mode).toEqual([]);
-            const photoGets = h.cdn.requestsFor(p.nm).slice(before).filter((r) => r.path.endsWith(".webp"));
-            expect(photoGets.map((r) => r.status), mode).toEqual(mode === "none" ? [200, 200] : [304, 304]);
+            const photoGets = h.cdn
+                .requestsFor(p.nm)
+                .slice(before)
+                .filter((r) => r.path.endsWith(".webp"));
+            expect(
+                photoGets.map((r) => r.status),
+                mode,
+            ).toEqual(mode === "none" ? [200, 200] : [304, 304]);
         }
         h.cdn.validators = "both";
     });
@@ -95,7 +107,11 @@ describe("fresh media", () => {
         const second = await visit(p, "video");
         const resent = h.tg.callsTo(second.user.id, "sendVideo")[0]!;
         expect(resent.uploads).toHaveLength(1);
-        expect(h.cdn.requestsFor(p.nm).some((r) => r.path.includes("/hls/1080p/") && r.path.endsWith(".ts"))).toBe(true);
+        expect(
+            h.cdn
+                .requestsFor(p.nm)
+                .some((r) => r.path.includes("/hls/1080p/") && r.path.endsWith(".ts")),
+        ).toBe(true);
     });
 
     it("sends the photos that exist and says how many could not be fetched", async () => {

@@ -58,11 +58,17 @@ describe("group chats", () => {
         const user = newUser();
         const p = standardProduct({ photos: 2 });
         h.cdn.add(p);
-        h.tg.sendGroupText(group, user, `вот https://www.wildberries.ru/catalog/${p.nm}/detail.aspx`);
+        h.tg.sendGroupText(
+            group,
+            user,
+            `вот https://www.wildberries.ru/catalog/${p.nm}/detail.aspx`,
+        );
         const card = await waitForText(h.tg, group.id, ["Видео: есть"]);
         expect(card).toContain(`Товар: ${p.nm}`);
         const status = sentTo(group.id)[0]!;
-        expect(status.payload.reply_parameters).toMatchObject({ allow_sending_without_reply: true });
+        expect(status.payload.reply_parameters).toMatchObject({
+            allow_sending_without_reply: true,
+        });
     });
 
     it("answers an article addressed to it by @mention or by a reply, and its buttons work", async () => {

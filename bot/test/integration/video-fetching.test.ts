@@ -67,12 +67,15 @@ describe("video fetching", () => {
         const p = standardProduct({ photos: 1 });
         h.cdn.add(p);
         h.cdn.fault(new RegExp(`/${p.nm}/hls/1440p/seg001\\.ts$`), {
-            redirect: `${h.cdn.url}/videonme-basket-${String(p.video!.basket).padStart(2, "0")}` +
+            redirect:
+                `${h.cdn.url}/videonme-basket-${String(p.video!.basket).padStart(2, "0")}` +
                 `/vol${p.video!.vol}/part${Math.floor(p.nm / 10_000)}/${p.nm}/hls/1440p/seg001.ts?moved=1`,
         });
         const { userId } = await pressVideo(p);
         await h.tg.waitFor(() => h.tg.callsTo(userId, "sendVideo").length === 1, 30_000, "video");
-        expect(h.cdn.requestsFor(p.nm).some((r) => r.path.endsWith("seg001.ts?moved=1"))).toBe(true);
+        expect(h.cdn.requestsFor(p.nm).some((r) => r.path.endsWith("seg001.ts?moved=1"))).toBe(
+            true,
+        );
     });
 
     it("a stalled segment ends the job and frees the ffmpeg slot for the next user", async () => {

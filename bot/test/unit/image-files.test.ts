@@ -8,7 +8,9 @@ const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta
 describe("container build inputs", () => {
     it("bot/package-lock.json matches bot/package.json", () => {
         const pkg = JSON.parse(read("package.json")) as Manifest;
-        const lock = JSON.parse(read("package-lock.json")) as { packages: Record<string, Manifest> };
+        const lock = JSON.parse(read("package-lock.json")) as {
+            packages: Record<string, Manifest>;
+        };
         expect(lock.packages[""]?.dependencies).toEqual(pkg.dependencies);
         expect(lock.packages[""]?.devDependencies).toEqual(pkg.devDependencies);
         for (const name of Object.keys(pkg.dependencies)) {

@@ -33,7 +33,10 @@ describe("download callback data (10.1.6)", () => {
             nm: "87654321",
             kind: "video",
         });
-        expect(downloadData.unpack("download:123456:photo")).toEqual({ nm: "123456", kind: "photo" });
+        expect(downloadData.unpack("download:123456:photo")).toEqual({
+            nm: "123456",
+            kind: "photo",
+        });
         expect(downloadData.unpack("download:1234567890:both")).toEqual({
             nm: "1234567890",
             kind: "both",

@@ -22,7 +22,11 @@ describe("photoBatches (10.2.12)", () => {
 });
 
 describe("RateLimiter (spec 1.6)", () => {
-    const wait = (seconds: number, notify: boolean) => ({ allowed: false, waitSeconds: seconds, notify });
+    const wait = (seconds: number, notify: boolean) => ({
+        allowed: false,
+        waitSeconds: seconds,
+        notify,
+    });
 
     it("rejects within the interval with floor(limit - elapsed) + 1 seconds and keeps the first timestamp", () => {
         const limiter = new RateLimiter(3000);

@@ -22,7 +22,14 @@ export const HARDENING_PACKAGES = [
 ];
 
 const configFile = (id: string, description: string, target: string, template: string) =>
-    fileStep({ id, description, target, mode: "644", content: render(template, {}), secret: false });
+    fileStep({
+        id,
+        description,
+        target,
+        mode: "644",
+        content: render(template, {}),
+        secret: false,
+    });
 
 /**
  * 5b. OS hardening beyond sshd and UFW (Lynis hardening index >= 80 on the test VPS, Docker
@@ -47,11 +54,23 @@ export function planHostHardening(): Step[] {
         makeStep({
             id: "hardening-packages",
             description: "audit and hygiene packages are installed",
-            script: render("scripts/install-packages.sh", { packages: HARDENING_PACKAGES.join(" ") }),
+            script: render("scripts/install-packages.sh", {
+                packages: HARDENING_PACKAGES.join(" "),
+            }),
             secret: false,
         }),
-        configFile("hardening-issue", "the console login shows a legal banner", "/etc/issue", "etc/issue"),
-        configFile("hardening-issue-net", "the network login shows a legal banner", "/etc/issue.net", "etc/issue"),
+        configFile(
+            "hardening-issue",
+            "the console login shows a legal banner",
+            "/etc/issue",
+            "etc/issue",
+        ),
+        configFile(
+            "hardening-issue-net",
+            "the network login shows a legal banner",
+            "/etc/issue.net",
+            "etc/issue",
+        ),
         configFile(
             "hardening-modprobe",
             "unused network protocols and USB/FireWire storage cannot be loaded",

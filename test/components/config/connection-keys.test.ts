@@ -48,7 +48,9 @@ describe("operator keys", () => {
     });
 
     it("refuses a 2048-bit RSA key, which the hardened sshd (RequiredRSASize 3072) refuses", () => {
-        expect(problems({ operatorKeys: [keys.ed25519!.publicLine, keys.rsa2048!.publicLine] })).toEqual([
+        expect(
+            problems({ operatorKeys: [keys.ed25519!.publicLine, keys.rsa2048!.publicLine] }),
+        ).toEqual([
             "operatorKeys[1]: a 2048-bit RSA key: the hardened sshd refuses RSA keys under 3072 bits (RequiredRSASize), so it would stop working after the first deploy; make an ed25519 key: ssh-keygen -t ed25519 (or ssh-keygen -t rsa -b 4096)",
         ]);
     });
@@ -74,7 +76,10 @@ describe("the pinned host key", () => {
 describe("the connection key (sshPrivateKey)", () => {
     it("is accepted when it is one of operatorKeys", () => {
         const { secrets } = parseStack(
-            rawConfig({ operatorKeys: [keys.ed25519!.publicLine], sshPrivateKey: keys.ed25519!.privateKey }),
+            rawConfig({
+                operatorKeys: [keys.ed25519!.publicLine],
+                sshPrivateKey: keys.ed25519!.privateKey,
+            }),
             {},
         );
         expect(secrets.sshPrivateKey).toBe(keys.ed25519!.privateKey);
@@ -85,12 +90,17 @@ describe("the connection key (sshPrivateKey)", () => {
             operatorKeys: [keys.ecdsa!.publicLine],
             sshPrivateKey: keys.ed25519!.privateKey,
         });
-        expect(problem).toMatch(/^sshPrivateKey: its public key \(ssh-ed25519 SHA256:\S+\) is not in operatorKeys/);
+        expect(problem).toMatch(
+            /^sshPrivateKey: its public key \(ssh-ed25519 SHA256:\S+\) is not in operatorKeys/,
+        );
     });
 
     it("refuses a 2048-bit RSA connection key", () => {
         expect(
-            problems({ operatorKeys: [keys.rsa2048!.publicLine], sshPrivateKey: keys.rsa2048!.privateKey }),
+            problems({
+                operatorKeys: [keys.rsa2048!.publicLine],
+                sshPrivateKey: keys.rsa2048!.privateKey,
+            }),
         ).toEqual([
             expect.stringMatching(/^operatorKeys\[0\]: a 2048-bit RSA key/),
             "sshPrivateKey: a 2048-bit RSA key: the hardened sshd refuses RSA keys under 3072 bits (RequiredRSASize), so it would stop working after the first deploy; make an ed25519 key: ssh-keygen -t ed25519 (or ssh-keygen -t rsa -b 4096)",
@@ -98,14 +108,20 @@ describe("the connection key (sshPrivateKey)", () => {
     });
 
     it("needs sshPrivateKeyPassword when the key has a passphrase, and the right one", () => {
-        const base = { operatorKeys: [keys.encrypted!.publicLine], sshPrivateKey: keys.encrypted!.privateKey };
+        const base = {
+            operatorKeys: [keys.encrypted!.publicLine],
+            sshPrivateKey: keys.encrypted!.privateKey,
+        };
         expect(problems(base)).toEqual([
             "sshPrivateKey: is protected by a passphrase: pulumi config set --secret sshPrivateKeyPassword (and load the key into ssh-agent for the Docker provider: ssh-add <key file>)",
         ]);
         expect(problems({ ...base, sshPrivateKeyPassword: "wrong passphrase" })).toEqual([
             "sshPrivateKey: cannot be decrypted with sshPrivateKeyPassword: set the right passphrase: pulumi config set --secret sshPrivateKeyPassword",
         ]);
-        const { config, secrets } = parseStack(rawConfig({ ...base, sshPrivateKeyPassword: PASSPHRASE }), {});
+        const { config, secrets } = parseStack(
+            rawConfig({ ...base, sshPrivateKeyPassword: PASSPHRASE }),
+            {},
+        );
         expect(secrets.sshPrivateKeyPassword).toBe(PASSPHRASE);
         expect(JSON.stringify(config)).not.toContain(PASSPHRASE);
     });
@@ -113,7 +129,9 @@ describe("the connection key (sshPrivateKey)", () => {
     it("reads the public half of an encrypted OpenSSH key without its passphrase", () => {
         const info = inspectPrivateKey(keys.encrypted!.privateKey);
         expect(info.encrypted).toBe(true);
-        expect(info.publicKey?.blob.equals(parsePublicKeyLine(keys.encrypted!.publicLine).blob)).toBe(true);
+        expect(
+            info.publicKey?.blob.equals(parsePublicKeyLine(keys.encrypted!.publicLine).blob),
+        ).toBe(true);
     });
 
     it("refuses a passphrase for a key that has none (the command provider would refuse the key)", () => {
@@ -143,7 +161,11 @@ describe("the connection key (sshPrivateKey)", () => {
 });
 
 describe("the port plan of a server created through the Timeweb API", () => {
-    const createServer = { timeweb: { createServer: true }, host: undefined, operatorKeys: [] as string[] };
+    const createServer = {
+        timeweb: { createServer: true },
+        host: undefined,
+        operatorKeys: [] as string[],
+    };
 
     it("refuses sshPort other than 22: the new server listens on 22 until it is hardened", () => {
         const withKey = { ...createServer, operatorKeys: [keys.ed25519!.publicLine] };

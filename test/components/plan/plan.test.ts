@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { planGroups, planProvisioning } from "../../../components/plan/plan";
 import { placeholderRuntime } from "../../../components/plan/runtime-values";
 import { parseOutcome, type Step } from "../../../components/plan/step";
-import { BOT, runtimeFor, SECOND_BOT, stackConfig, twoBotConfig } from "../../helpers/stack-fixtures";
+import {
+    BOT,
+    runtimeFor,
+    SECOND_BOT,
+    stackConfig,
+    twoBotConfig,
+} from "../../helpers/stack-fixtures";
 import { innerScript } from "../../helpers/secret-step";
 
 const byId = (steps: readonly Step[], id: string) => {
@@ -128,7 +134,9 @@ describe("planProvisioning", () => {
 
     it("with docker-ce, uses the configured repository and lets unattended-upgrades patch it", () => {
         const repository = "https://apt.example.test/linux/ubuntu";
-        const dockerCe = stackConfig({ docker: { source: "docker-ce", aptRepository: repository } });
+        const dockerCe = stackConfig({
+            docker: { source: "docker-ce", aptRepository: repository },
+        });
         const steps = planProvisioning(dockerCe, runtimeFor(dockerCe));
         const install = byId(steps, "docker-install").script;
         expect(install).toContain("DOCKER_SOURCE='docker-ce'");

@@ -37,7 +37,9 @@ export class FakeBotApi {
     readonly messages: SentMessage[] = [];
     /** When set, sendMessage answers with this HTTP status and records nothing. */
     failWith: number | undefined;
-    private readonly server = createServer((request, response) => void this.serve(request, response));
+    private readonly server = createServer(
+        (request, response) => void this.serve(request, response),
+    );
 
     private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
         const body = (await readBody(request)).toString();
@@ -93,7 +95,9 @@ const AUTHORIZATION = new RegExp(
 export class FakeS3 {
     readonly objects: StoredObject[] = [];
     failWith: number | undefined;
-    private readonly server = createServer((request, response) => void this.serve(request, response));
+    private readonly server = createServer(
+        (request, response) => void this.serve(request, response),
+    );
 
     private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
         const body = await readBody(request);

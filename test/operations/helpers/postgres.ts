@@ -18,7 +18,10 @@ export class TestPostgres {
     private readonly asPostgres: string[];
     private readonly listenAddresses: string;
 
-    constructor(readonly user: string, options: { tcpPort?: number } = {}) {
+    constructor(
+        readonly user: string,
+        options: { tcpPort?: number } = {},
+    ) {
         this.port = String(options.tcpPort ?? 5432);
         this.listenAddresses = options.tcpPort === undefined ? "" : "127.0.0.1";
         this.bin = findPostgresBin();
@@ -36,13 +39,26 @@ export class TestPostgres {
 
     start(): void {
         this.runAsOwner(path.join(this.bin, "initdb"), [
-            "--pgdata", this.dataDir, "--username", this.user,
-            "--auth-local", "trust", "--auth-host", "scram-sha-256",
-            "--encoding", "UTF8", "--locale", "C.UTF-8",
+            "--pgdata",
+            this.dataDir,
+            "--username",
+            this.user,
+            "--auth-local",
+            "trust",
+            "--auth-host",
+            "scram-sha-256",
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C.UTF-8",
         ]);
         this.runAsOwner(path.join(this.bin, "pg_ctl"), [
-            "--pgdata", this.dataDir, "--wait", "--silent",
-            "--log", path.join(this.dir, "server.log"),
+            "--pgdata",
+            this.dataDir,
+            "--wait",
+            "--silent",
+            "--log",
+            path.join(this.dir, "server.log"),
             "--options",
             `-k ${this.socketDir} -c listen_addresses=${this.listenAddresses} -p ${this.port}`,
             "start",
@@ -52,7 +68,13 @@ export class TestPostgres {
     stop(): void {
         if (existsSync(path.join(this.dataDir, "postmaster.pid"))) {
             this.runAsOwner(path.join(this.bin, "pg_ctl"), [
-                "--pgdata", this.dataDir, "--wait", "--silent", "--mode", "immediate", "stop",
+                "--pgdata",
+                this.dataDir,
+                "--wait",
+                "--silent",
+                "--mode",
+                "immediate",
+                "stop",
             ]);
         }
         rmSync(this.dir, { recursive: true, force: true });
@@ -65,11 +87,28 @@ export class TestPostgres {
 
     /** Runs SQL and returns psql's unaligned, tuples-only output. */
     sql(database: string, sql: string): string {
-        return execFileSync(path.join(this.bin, "psql"), [
-            "--no-psqlrc", "--quiet", "--tuples-only", "--no-align", "--set", "ON_ERROR_STOP=1",
-            "--host", this.socketDir, "--port", this.port,
-            "--username", this.user, "--dbname", database,
-        ], { input: sql }).toString().trim();
+        return execFileSync(
+            path.join(this.bin, "psql"),
+            [
+                "--no-psqlrc",
+                "--quiet",
+                "--tuples-only",
+                "--no-align",
+                "--set",
+                "ON_ERROR_STOP=1",
+                "--host",
+                this.socketDir,
+                "--port",
+                this.port,
+                "--username",
+                this.user,
+                "--dbname",
+                database,
+            ],
+            { input: sql },
+        )
+            .toString()
+            .trim();
     }
 
     /**
@@ -79,10 +118,18 @@ export class TestPostgres {
     passwordLogsIn(database: string, password: string): boolean {
         if (this.listenAddresses === "") throw new Error("this cluster has no tcpPort");
         const env = { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" };
-        const login = spawnSync(path.join(this.bin, "psql"), [
-            "--no-psqlrc", "--tuples-only", "--no-align", "--command", "SELECT current_user",
-            `host=127.0.0.1 port=${this.port} user=${this.user} dbname=${database}`,
-        ], { encoding: "utf8", env });
+        const login = spawnSync(
+            path.join(this.bin, "psql"),
+            [
+                "--no-psqlrc",
+                "--tuples-only",
+                "--no-align",
+                "--command",
+                "SELECT current_user",
+                `host=127.0.0.1 port=${this.port} user=${this.user} dbname=${database}`,
+            ],
+            { encoding: "utf8", env },
+        );
         if (login.status === 0 && login.stdout.trim() === this.user) return true;
         if (/password authentication failed/.test(login.stderr)) return false;
         throw new Error(`psql over TCP failed unexpectedly: ${login.stderr}`);

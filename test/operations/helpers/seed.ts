@@ -47,13 +47,19 @@ export function createSeededDatabase(pg: TestPostgres, database = DB): void {
 /** "schema.table rows md5" for every user table, so two databases compare with one equality. */
 export function tableFingerprints(pg: TestPostgres, database = DB): string[] {
     const tables = pg
-        .sql(database, `SELECT schemaname || '.' || tablename FROM pg_tables
-            WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1;`)
+        .sql(
+            database,
+            `SELECT schemaname || '.' || tablename FROM pg_tables
+            WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1;`,
+        )
         .split("\n")
         .filter((line) => line !== "");
     return tables.map((table) => {
-        const row = pg.sql(database, `SELECT count(*) || ' ' ||
-            coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM ${table} AS t;`);
+        const row = pg.sql(
+            database,
+            `SELECT count(*) || ' ' ||
+            coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM ${table} AS t;`,
+        );
         return `${table} ${row}`;
     });
 }

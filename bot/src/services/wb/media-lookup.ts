@@ -312,14 +312,7 @@ export class MediaLookup {
         const urls = videoFallbackLocations(vol).map((l) =>
             videoUrl(this.cfg, l.host, l.vol, nm, top),
         );
-        const found = await probeInChunks(
-            urls,
-            session,
-            this.cfg.maxInFlight,
-            0,
-            outcome,
-            report,
-        );
+        const found = await probeInChunks(urls, session, this.cfg.maxInFlight, 0, outcome, report);
         if (found !== undefined) {
             this.log.info({ nm, url: urls[found] }, "video found off the mod-144 rule");
             return urls[found]!;

@@ -58,7 +58,8 @@ function readParams(req, url) {
             const body = Buffer.concat(chunks).toString("utf8");
             const type = req.headers["content-type"] || "";
             try {
-                if (type.includes("application/json") && body) Object.assign(params, JSON.parse(body));
+                if (type.includes("application/json") && body)
+                    Object.assign(params, JSON.parse(body));
                 else if (type.includes("x-www-form-urlencoded")) {
                     Object.assign(params, Object.fromEntries(new URLSearchParams(body)));
                 }
@@ -87,7 +88,11 @@ async function handle(req, res) {
     record({ at: new Date().toISOString(), botId, method, timeout: params.timeout });
     const answer = methods[method.toLowerCase()];
     if (!answer) {
-        return send(res, 404, { ok: false, error_code: 404, description: "Not Found: method not found" });
+        return send(res, 404, {
+            ok: false,
+            error_code: 404,
+            description: "Not Found: method not found",
+        });
     }
     send(res, 200, { ok: true, result: await answer(botId, params) });
 }

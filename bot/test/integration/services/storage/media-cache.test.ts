@@ -57,7 +57,11 @@ describe("MediaCache on Postgres", () => {
         const first = { fileId: "a", sha256: "h1", validator: { etag: '"e1"' } };
         await fresh().setFile(url, "photo", first);
         expect(await fresh().getFile(url)).toEqual(first);
-        const second = { fileId: "b", sha256: "h2", validator: { lastModified: "Mon, 01 Jan 2026 00:00:00 GMT" } };
+        const second = {
+            fileId: "b",
+            sha256: "h2",
+            validator: { lastModified: "Mon, 01 Jan 2026 00:00:00 GMT" },
+        };
         await fresh().setFile(url, "photo", second);
         expect(await fresh().getFile(url)).toEqual(second);
         await fresh().forgetFiles([url]);
@@ -65,7 +69,8 @@ describe("MediaCache on Postgres", () => {
     });
 
     it("file_ids have a bounded age", async () => {
-        const url = "https://videonme-basket-01.wbbasket.ru/vol1/part10/100000/hls/1440p/index.m3u8";
+        const url =
+            "https://videonme-basket-01.wbbasket.ru/vol1/part10/100000/hls/1440p/index.m3u8";
         await fresh(1000).setFile(url, "video", { fileId: "v", sha256: "h" });
         expect(await fresh(1000).getFile(url)).toMatchObject({ fileId: "v" });
         await new Promise((resolve) => setTimeout(resolve, 1100));
