@@ -1,6 +1,7 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { RunResult, runProcess } from "./child-process";
 
 /**
  * The SSH client of @pulumi/command's remote.Command, rebuilt on the library and settings of
@@ -40,12 +41,8 @@ export interface CommandConnection {
     readonly agentSocket?: string;
 }
 
-export interface CommandRun {
-    readonly code: number | null;
-    readonly stdout: string;
-    /** On failure: the provider's error text (what `pulumi up` would print). */
-    readonly stderr: string;
-}
+/** On failure, stderr is the provider's error text (what `pulumi up` would print). */
+export type CommandRun = RunResult;
 
 /** Runs one command with its stdin as a remote.Command step does. */
 export function runCommand(
@@ -63,17 +60,5 @@ export function runCommand(
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
     if (connection.privateKeyPassword !== undefined)
         env.KEY_PASSPHRASE = connection.privateKeyPassword;
-    return new Promise((done, reject) => {
-        const child = spawn(commandProviderClient(), args, {
-            env,
-            stdio: ["pipe", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => done({ code, stdout, stderr }));
-        child.stdin.end(stdin);
-    });
+    return runProcess(commandProviderClient(), args, { env, input: stdin });
 }

@@ -73,6 +73,22 @@ in_chroot() {
     return "$rc"
 }
 
+# Unmounts whatever is mounted under a directory, deepest first. A build killed inside in_chroot
+# leaves /proc, /sys and a recursive bind of the host's /dev mounted in its .tmp tree; removing
+# that tree with the mounts in place would delete the host's device nodes.
+release_mounts() {
+    local dir
+    dir="$(realpath -m "$1")"
+    awk -v dir="$dir/" 'index($2, dir) == 1 { print $2 }' /proc/self/mounts | sort -r -u |
+        while read -r mountpoint; do
+            umount -R "$mountpoint" 2>/dev/null || umount -l "$mountpoint" 2>/dev/null || true
+        done
+    if awk -v dir="$dir/" 'index($2, dir) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
+        echo "ERROR: cannot unmount everything under $dir" >&2
+        exit 1
+    fi
+}
+
 apt_install() {
     local root="$1"
     shift
@@ -180,13 +196,16 @@ main() {
     exec 9> "$cache/rootfs-$release.lock"
     flock 9
     if [ ! -f "$out/.complete" ]; then
-        rm -rf "$out.tmp"
+        release_mounts "$out.tmp"
+        rm -rf --one-file-system "$out.tmp"
         mkdir -p "$out.tmp"
+        trap 'release_mounts "$out.tmp"' EXIT
         local started=$SECONDS
         build_all "$out.tmp"
         touch "$out.tmp/.complete"
         rm -rf "$out"
         mv "$out.tmp" "$out"
+        trap - EXIT
         log "rootfs cache $out built in $((SECONDS - started)) s"
         # Older caches of this release (another package list) and of the single-release
         # layout (rootfs-<key>) are no longer used.

@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { RunResult, runProcess } from "../../helpers/child-process";
 
 /** One recorded invocation of a fake executable. */
 export interface RecordedCall {
@@ -61,11 +61,7 @@ export function readCalls(logPath: string): RecordedCall[] {
         .map((line) => JSON.parse(line) as RecordedCall);
 }
 
-export interface CliResult {
-    readonly code: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
-}
+export type CliResult = RunResult;
 
 const ROOT = resolve(__dirname, "../../..");
 const TSX_CLI = join(ROOT, "node_modules/tsx/dist/cli.mjs");
@@ -76,18 +72,5 @@ export function runCli(
     args: readonly string[],
     options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
 ): Promise<CliResult> {
-    return new Promise((resolvePromise, reject) => {
-        const child = spawn(process.execPath, [TSX_CLI, join(ROOT, script), ...args], {
-            cwd: options.cwd,
-            env: options.env,
-            stdio: ["pipe", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.once("error", reject);
-        child.once("close", (code) => resolvePromise({ code, stdout, stderr }));
-        child.stdin.end(options.input ?? "");
-    });
+    return runProcess(process.execPath, [TSX_CLI, join(ROOT, script), ...args], options);
 }

@@ -18,6 +18,7 @@ import {
     OperationsPaths,
     operationsFiles,
 } from "../../../components/plan/operations-plan";
+import { RunResult, runProcess, StartedProcess, startProcess } from "../../helpers/child-process";
 
 export const BOT = "mpcabinet-picture-bot";
 export const SERVICES = ["postgres", "telegram-bot-api", BOT] as const;
@@ -31,12 +32,6 @@ export function operationsInput(stackDir: string, raw: unknown = {}): Operations
         postgres: { db: "telegram_ecosystem", user: "telegram_admin" },
         bots: [{ name: BOT }],
     };
-}
-
-export interface RunResult {
-    readonly code: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
 }
 
 /**
@@ -234,39 +229,6 @@ export class OpsSandbox {
     cleanup(): void {
         rmSync(this.root, { recursive: true, force: true });
     }
-}
-
-export interface StartedProcess {
-    readonly pid: number;
-    readonly result: Promise<RunResult>;
-}
-
-export function runProcess(
-    file: string,
-    args: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
-): Promise<RunResult> {
-    return startProcess(file, args, options).result;
-}
-
-export function startProcess(
-    file: string,
-    args: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
-): StartedProcess {
-    const child = spawn(file, [...args], { env: options.env, cwd: options.cwd });
-    const result = new Promise<RunResult>((resolve, reject) => {
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-        child.stdin.on("error", () => undefined);
-        child.stdin.end(options.input ?? "");
-    });
-    if (child.pid === undefined) throw new Error(`${file} did not start`);
-    return { pid: child.pid, result };
 }
 
 /**
