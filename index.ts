@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Bootstrap } from "./components/bootstrap";
-import { BotImage } from "./components/bot-image";
+import { BotImage, botBaseImages } from "./components/bot-image";
 import { ComposeStack } from "./components/compose-stack";
 import { sshConnection } from "./components/connection";
 import { remoteDockerProvider } from "./components/docker-provider";
@@ -63,6 +63,7 @@ const stack = new ComposeStack(
         botApiHash: secrets.botApiHash,
         botTokens: secrets.botTokens,
         botImages: imageIds,
+        botBaseImages: Object.fromEntries(config.bots.map((bot) => [bot.name, botBaseImages(bot)])),
         ...(secrets.offsiteKeys === undefined ? {} : { offsiteKeys: secrets.offsiteKeys }),
     },
     { dependsOn: [engine, ...images.values()] },

@@ -1,6 +1,9 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { BotConfig } from "./config/config";
+import { dockerfileBaseImages } from "./plan/dockerfile-bases";
 
 export interface BotImageArgs {
     readonly bot: BotConfig;
@@ -37,4 +40,13 @@ export class BotImage extends pulumi.ComponentResource {
         this.imageId = image.repoDigest;
         this.registerOutputs({ imageId: this.imageId });
     }
+}
+
+/**
+ * The images the bot's Dockerfile builds FROM (BotImage passes no build args), for the image
+ * pruning to keep. A bot deployed from a kept image may have no build context here: none then.
+ */
+export function botBaseImages(bot: BotConfig): string[] {
+    const dockerfile = join(bot.buildContext, "Dockerfile");
+    return existsSync(dockerfile) ? dockerfileBaseImages(readFileSync(dockerfile, "utf8")) : [];
 }

@@ -14,6 +14,8 @@ export interface ComposeStackArgs {
     readonly botTokens: pulumi.Input<Record<string, string>>;
     /** Bot name -> image id of its BotImage. */
     readonly botImages: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Bot name -> the images its Dockerfile builds FROM, kept by the image pruning. */
+    readonly botBaseImages?: Readonly<Record<string, readonly string[]>>;
     /** S3 keys of the off-site backup copy, when backups.s3 is configured. */
     readonly offsiteKeys?: pulumi.Input<OffsiteKeys>;
 }
@@ -54,6 +56,7 @@ export class ComposeStack extends pulumi.ComponentResource {
                 botApiHash,
                 botTokens,
                 botImages,
+                ...(args.botBaseImages === undefined ? {} : { botBaseImages: args.botBaseImages }),
                 ...(offsiteKeys === undefined ? {} : { offsiteKeys }),
             }));
         const steps = planGroups(config, placeholderRuntime(config)).stack;

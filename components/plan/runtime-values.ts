@@ -9,6 +9,11 @@ export interface RuntimeValues {
     readonly botTokens: Readonly<Record<string, string>>;
     /** Bot name -> image id (`sha256:...`) or an image reference. */
     readonly botImages: Readonly<Record<string, string>>;
+    /**
+     * Bot name -> the images its Dockerfile builds FROM (see dockerfileBaseImages). The image
+     * pruning keeps them, so the next build does not pull its base again.
+     */
+    readonly botBaseImages?: Readonly<Record<string, readonly string[]>>;
     /** S3 keys of the off-site backup copy (only when backups.s3 is configured). */
     readonly offsiteKeys?: OffsiteKeys;
 }
@@ -17,6 +22,8 @@ const PASSWORD = /^[A-Za-z0-9]{16,128}$/;
 const API_HASH = /^[A-Za-z0-9]{1,64}$/;
 const TOKEN = /^[0-9]{1,20}:[A-Za-z0-9_-]{1,100}$/;
 const IMAGE = /^(sha256:[0-9a-f]{64}|[a-z0-9][a-z0-9._/:@-]*)$/;
+/** A reference as a Dockerfile's FROM may spell it (tags may hold capitals); one word. */
+const BASE_IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/;
 
 /**
  * Values that parse as real ones, for computing the plan before Pulumi knows the real values
@@ -58,6 +65,13 @@ export function checkRuntime(config: StackConfig, runtime: RuntimeValues): void 
         }
         if (image === undefined || !IMAGE.test(image)) {
             problems.push(`botImages["${bot.name}"] is missing or not an image id/reference`);
+        }
+        for (const base of runtime.botBaseImages?.[bot.name] ?? []) {
+            if (!BASE_IMAGE.test(base)) {
+                problems.push(
+                    `botBaseImages["${bot.name}"] holds "${base}", not an image reference`,
+                );
+            }
         }
     }
     if (problems.length > 0) {

@@ -2,10 +2,12 @@
 # Managed by Pulumi from templates/scripts/prune-images.sh.
 #
 # Runs after `docker compose up` brought every service up healthy with its new images. stdin: one
-# "<bot> <image>" line per bot, the image its service runs now. Per bot it records that image as
-# "current" and the image it replaced as "previous" in KEPT_DIR/<bot>, so a rollback needs no
-# rebuild. Then it removes every image that no container uses (running or stopped), that is no
-# bot's current or previous image and no parent layer of one of those, newest first, and trims
+# "<bot> <image> [<base>...]" line per bot: the image its service runs now, then the images its
+# Dockerfile builds FROM. Per bot it records that image as "current" and the image it replaced as
+# "previous" in KEPT_DIR/<bot>, so a rollback needs no rebuild. Then it removes every image that no
+# container uses (running or stopped), that is no bot's current or previous image, no bot's base
+# (BuildKit records no parent, so the next build would pull it again) and no parent layer of one
+# of those, newest first, and trims
 # BuildKit's build cache to BUILD_CACHE_KEEP_MB. A removal Docker refuses is reported and skipped:
 # a deploy that succeeded does not fail here. Prints CHANGED or UNCHANGED as its last line.
 set -euo pipefail
@@ -59,14 +61,25 @@ record_bot() {
     if [[ -n "$previous" ]]; then keep["$previous"]=1; fi
 }
 
+# A base that is not on the host (never built yet, or removed by hand) has nothing to keep.
+keep_bases() {
+    local base id
+    for base in "$@"; do
+        id="$(docker image inspect --format '{{.Id}}' "$base" 2>/dev/null)" || continue
+        keep["$id"]=1
+    done
+}
+
 read_current_images() {
-    local bot image
+    local bot image bases
     install -d -m 0700 "$KEPT_DIR"
-    while read -r bot image; do
+    while read -r bot image bases; do
         [[ -n "$bot" ]] || continue
         [[ "$bot" =~ ^[a-z][a-z0-9-]*$ && -n "$image" ]] || die "bad stdin line: '$bot $image'"
         bots["$bot"]=1
         record_bot "$bot" "$image"
+        read -ra bases <<<"$bases"
+        keep_bases "${bases[@]}"
     done
 }
 

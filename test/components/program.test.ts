@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -51,6 +51,9 @@ const cwd = process.cwd();
 beforeAll(async () => {
     workDir = mkdtempSync(path.join(tmpdir(), "program-test-"));
     process.chdir(workDir); // the program writes .pulumi-ssh/known_hosts under its working directory
+    // The project's bot directory as `pulumi up` sees it: its Dockerfile names the base image.
+    mkdirSync("bot");
+    cpSync(path.resolve(__dirname, "../../bot/Dockerfile"), "bot/Dockerfile");
     resources = await installMocks({
         config: {
             host: "203.0.113.10",
@@ -170,6 +173,14 @@ describe("the program under mocks", () => {
         expect(typeof stdin).toBe("string");
         expect(stdin as string).not.toMatch(/^\s*ports:/m);
         expect(stdin as string).toContain(`image: "sha256:${"ab".repeat(32)}"`);
+    });
+
+    it("tells the image pruning each bot's image and the base its Dockerfile builds FROM", () => {
+        // Without the base, a BuildKit-built bot leaves its base unused: every deploy would untag
+        // it and the next build would pull it again.
+        expect(byName("stack-prune-images").inputs.stdin).toBe(
+            `${BOT} sha256:${"ab".repeat(32)} node:22.14.0-bookworm-slim\n`,
+        );
     });
 
     it("configures the Docker provider over ssh with the pinned known_hosts and no daemon check", () => {

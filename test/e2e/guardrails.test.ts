@@ -307,7 +307,7 @@ describe("small-VPS guardrails on the test VPS", () => {
         // A container limited to 32 MB that allocates without end: the kernel kills it.
         const hog = "const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));";
         const limits = "--memory 32m --memory-swap 32m";
-        // The bot image: the deploy's pruning has untagged the local Node base it was built from.
+        // The bot image has node in it.
         const image = runtime.botImages[BOT]!;
         const oom = await exec(`docker run --rm ${limits} --entrypoint node ${image} -e '${hog}'`);
         expect(oom.code).toBe(137);

@@ -6,6 +6,7 @@ import { applySteps, StepFailedError } from "../vps/applier";
 import { host } from "../vps/host-commands";
 import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { attemptLogin, SshSession } from "../vps/ssh";
+import { localImages } from "../vps/images";
 import { TestVps } from "../vps/vps";
 import {
     effectiveSshd,
@@ -163,6 +164,13 @@ describe("1. fresh host, first apply", () => {
                 .trim()
                 .split("\n");
             expect(comments[0]).toBe("buildkit.dockerfile.v0");
+            // BuildKit records no parent: the deploy's image pruning keeps the base only because
+            // the plan names it (from the Dockerfile), so the next build need not pull it again.
+            expect(provisioned.runtime.botBaseImages).toEqual({
+                "mpcabinet-picture-bot": [localImages.node],
+            });
+            const base = await session.exec(`docker image inspect ${localImages.node}`);
+            expect(base.code, base.stderr).toBe(0);
         });
     });
 

@@ -1,5 +1,6 @@
-import { cpSync, mkdirSync, realpathSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { dockerfileBaseImages } from "../../components/plan/dockerfile-bases";
 import { buildOrLoadBotImage } from "./bot-image-cache";
 import { imageRootfsMount, shareMount } from "./mounts";
 import { SshSession } from "./ssh";
@@ -47,10 +48,12 @@ export function prepareImageContexts(shareDir: string): void {
 export interface BuiltImages {
     /** Image id of the bot image, per bot name. */
     readonly botImages: Record<string, string>;
+    /** What the bot's Dockerfile builds FROM with the build args used here, per bot name. */
+    readonly botBaseImages: Record<string, string[]>;
     readonly durationsMs: Record<string, number>;
     /** Sizes in bytes, as `docker image inspect` reports them, of the bot image and its base. */
     readonly botImageBytes: number;
-    /** Measured at build time: the deploy's image pruning later untags the base (no container uses it). */
+    /** Size of the local Node base the bot image is built FROM. */
     readonly baseImageBytes: number;
 }
 
@@ -113,6 +116,7 @@ export async function buildLocalImages(
             }),
         ),
     );
+    const botBuildArgs = { NODE_IMAGE: localImages.node };
     const started = Date.now();
     const how = await buildOrLoadBotImage({
         run,
@@ -120,8 +124,7 @@ export async function buildLocalImages(
         rootDir: vps.rootDir,
         shareDir: join(vps.runDir, "share"),
         rootfsCache: vps.rootfsCache,
-        build: () =>
-            run(build(localImages.bot, `${shareMount}/bot`, { NODE_IMAGE: localImages.node })),
+        build: () => run(build(localImages.bot, `${shareMount}/bot`, botBuildArgs)),
     });
     durationsMs[`bot (${how})`] = Date.now() - started;
     const [botId, size, baseSize] = (
@@ -133,8 +136,13 @@ export async function buildLocalImages(
         .trim()
         .split(/\s+/);
     const botImages = Object.fromEntries(botNames.map((name) => [name, botId as string]));
+    const bases = dockerfileBaseImages(
+        readFileSync(join(repoDir, "bot/Dockerfile"), "utf8"),
+        botBuildArgs,
+    );
     return {
         botImages,
+        botBaseImages: Object.fromEntries(botNames.map((name) => [name, bases])),
         durationsMs,
         botImageBytes: Number(size),
         baseImageBytes: Number(baseSize),

@@ -114,7 +114,11 @@ export async function provision(
     for (const [name, ms] of Object.entries(images.durationsMs))
         log(`image ${name.padEnd(28)} ${(ms / 1000).toFixed(1)} s`);
 
-    const runtime = { ...secrets, botImages: images.botImages };
+    const runtime = {
+        ...secrets,
+        botImages: images.botImages,
+        botBaseImages: images.botBaseImages,
+    };
     const plan = planProvisioning(config, runtime);
     plan.slice(0, prefix.count).forEach((step, i) => {
         if (step.trigger !== prefix.steps[i]?.trigger) {

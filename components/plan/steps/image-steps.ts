@@ -13,9 +13,21 @@ import { makeStep, type Step } from "../step";
 /** One file per bot holding "current <id>" and "previous <id>"; `ops status` prints them. */
 export const KEPT_IMAGES_DIR = "/var/lib/telegram-ecosystem/images";
 
-/** stdin of prune-images.sh: "<bot> <image>" per bot, the images the compose file now names. */
+/**
+ * stdin of prune-images.sh: "<bot> <image> [<base>...]" per bot: the image the compose file now
+ * names, then the images its Dockerfile builds FROM.
+ */
 export function currentImageLines(config: StackConfig, runtime: RuntimeValues): string {
-    return config.bots.map((bot) => `${bot.name} ${runtime.botImages[bot.name] ?? ""}\n`).join("");
+    return config.bots
+        .map((bot) => {
+            const words = [
+                bot.name,
+                runtime.botImages[bot.name] ?? "",
+                ...(runtime.botBaseImages?.[bot.name] ?? []),
+            ];
+            return `${words.join(" ")}\n`;
+        })
+        .join("");
 }
 
 export function planImagePrune(

@@ -219,6 +219,11 @@ describe("planProvisioning", () => {
         expect(() => planProvisioning(config, bad)).not.toThrow(/space/);
         const missing = { ...runtimeFor(config), botImages: {} };
         expect(() => planProvisioning(config, missing)).toThrow(`botImages["${BOT}"] is missing`);
+        // A base is one word of prune-images' stdin line: a space would split it.
+        const twoWords = { ...runtimeFor(config), botBaseImages: { [BOT]: ["node:22 evil"] } };
+        expect(() => planProvisioning(config, twoWords)).toThrow(
+            `botBaseImages["${BOT}"] holds "node:22 evil", not an image reference`,
+        );
     });
 
     it("refuses a plan with duplicate step ids", () => {
