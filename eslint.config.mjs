@@ -104,4 +104,13 @@ export default defineConfig(
             ),
         },
     },
+    // The script the e2e test runs with node inside the bot image: an ES module for node.
+    {
+        files: ["test/e2e/fixtures/**/*.mjs"],
+        languageOptions: {
+            globals: Object.fromEntries(
+                ["process", "console", "URL", "AbortSignal"].map((name) => [name, "readonly"]),
+            ),
+        },
+    },
 );

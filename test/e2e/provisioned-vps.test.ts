@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planProvisioning } from "../../components/plan/plan";
@@ -7,6 +7,7 @@ import { host } from "../vps/host-commands";
 import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { attemptLogin, SshSession } from "../vps/ssh";
 import { localImages } from "../vps/images";
+import { shareMount } from "../vps/mounts";
 import { TestVps } from "../vps/vps";
 import {
     effectiveSshd,
@@ -21,6 +22,7 @@ import {
     startTimes,
     waitForHealthyStack,
 } from "./checks";
+import { framesPerStream, hostRemux, makeHlsFixtures } from "./hls-fixtures";
 
 /**
  * The five scenarios of the test VPS, in order, on one VPS as close to Ubuntu 24.04 as the
@@ -209,71 +211,55 @@ describe("1. fresh host, first apply", () => {
         });
     });
 
-    it("the bot image's own ffmpeg (compiled for remuxing only) remuxes HLS into an MP4", async () => {
-        // A 2 s H.264 + AAC stream in TS segments, made on this machine by Debian's full ffmpeg.
-        const hls = join(vps.runDir, "share/hls");
-        mkdirSync(hls);
-        await host("ffmpeg", [
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine",
-            "-t",
-            "2",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "25",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-f",
-            "hls",
-            "-hls_time",
-            "1",
-            "-hls_playlist_type",
-            "vod",
-            join(hls, "index.m3u8"),
-        ]);
+    it("the bot image's own ffmpeg remuxes every HLS fixture over http, as the bot runs it", async () => {
+        // Made on this machine by Debian's full ffmpeg; served inside the container from loopback.
+        const fixturesDir = join(vps.runDir, "share/hls-fixtures");
+        const fixtures = await makeHlsFixtures(fixturesDir);
         const image = provisioned.runtime.botImages["mpcabinet-picture-bot"];
-        await withSession((session) =>
+        const outDir = "/root/e2e-remux";
+        const output = await withSession((session) =>
             session.run(
                 [
-                    "set -euo pipefail; install -d -o 10001 -g 10001 /root/e2e-remux;",
-                    "docker run --rm --network none -v /mnt/e2e-share/hls:/hls:ro -v /root/e2e-remux:/out",
-                    `--entrypoint ffmpeg ${image} -hide_banner -nostdin -loglevel error`,
-                    "-protocol_whitelist file,crypto -i /hls/index.m3u8",
-                    "-c copy -bsf:a aac_adtstoasc -movflags +faststart -f mp4 -y /out/video.mp4",
+                    `set -euo pipefail; install -d -o 10001 -g 10001 ${outDir};`,
+                    `docker run --rm -i --network none -v ${shareMount}/hls-fixtures:/fixtures:ro`,
+                    `-v ${outDir}:/out --entrypoint node ${image} --input-type=module -`,
+                    `/fixtures /out ${fixtures.map((fixture) => fixture.name).join(" ")}`,
                 ].join(" "),
+                { stdin: readFileSync(join(__dirname, "fixtures/remux-in-bot-image.mjs"), "utf8") },
             ),
         );
-        // Read back on this machine: both streams, the whole 2 s.
-        const probe = await host("ffprobe", [
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_name:format=duration,format_name",
-            "-of",
-            "json",
-            join(vps.rootDir, "root/e2e-remux/video.mp4"),
-        ]);
-        const { streams, format } = JSON.parse(probe) as {
-            streams: Array<{ codec_name: string }>;
-            format: { duration: string; format_name: string };
-        };
-        expect(streams.map((stream) => stream.codec_name).sort()).toEqual(["aac", "h264"]);
-        expect(format.format_name).toContain("mp4");
-        expect(Number(format.duration)).toBeCloseTo(2, 0);
+        const results = output
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line) as { name: string; error?: string });
+        expect(results.filter((result) => result.error !== undefined)).toEqual([]);
+        expect(results.map((result) => result.name)).toEqual(fixtures.map((f) => f.name));
+
+        // Read back on this machine: the streams, the whole duration, and the same decoded frames
+        // as this machine's ffmpeg gets from its own remux of the same input.
+        for (const fixture of fixtures) {
+            const mp4 = join(vps.rootDir, outDir, `${fixture.name}.mp4`);
+            const probe = await host("ffprobe", [
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name:format=duration,format_name",
+                "-of",
+                "json",
+                mp4,
+            ]);
+            const { streams, format } = JSON.parse(probe) as {
+                streams: Array<{ codec_name: string }>;
+                format: { duration: string; format_name: string };
+            };
+            const what = `${fixture.name}.mp4`;
+            expect(streams.map((stream) => stream.codec_name).sort(), what).toEqual(fixture.codecs);
+            expect(format.format_name, what).toContain("mp4");
+            expect(Math.abs(Number(format.duration) - fixture.durationSec), what).toBeLessThan(0.5);
+            const reference = join(fixturesDir, `${fixture.name}.reference.mp4`);
+            await hostRemux(join(fixturesDir, fixture.name, "index.m3u8"), reference);
+            expect(await framesPerStream(mp4), what).toEqual(await framesPerStream(reference));
+        }
     });
 });
 
