@@ -11,8 +11,6 @@ import { applySteps } from "../vps/applier";
 import { waitUntil } from "../vps/host-commands";
 import { e2eConfig, provision, type ConfigOverrides } from "../vps/provision";
 import type { ExecResult } from "../vps/ssh";
-import { localImages } from "../vps/images";
-import { shareMount } from "../vps/mounts";
 import { TestVps } from "../vps/vps";
 import { SSHD_DROP_IN } from "../../components/plan/steps/bootstrap-steps";
 
@@ -374,60 +372,4 @@ describe("small-VPS guardrails on the test VPS", () => {
         // The version rolled back from is now the kept one, ready to roll forward again.
         expect((await run(`cat ${KEPT}`)).trim()).toBe(`current ${ids[8]}\nprevious ${ids[9]}`);
     }, 1_500_000);
-
-    it("after a deploy's pruning, a build with a changed bot source reuses the compiled ffmpeg", async () => {
-        // The bot's build context as provisioning built it, copied so that its source can change.
-        const context = "/root/bot-next";
-        await run(`rm -rf ${context} && cp -a ${shareMount}/bot ${context}`);
-        const buildVersion = async (version: number) => {
-            const session = await vps!.session();
-            try {
-                const output = await session.run(
-                    `set -euo pipefail; printf '\\n// e2e version ${version}\\n' >> ${context}/src/main.ts; ` +
-                        `DOCKER_BUILDKIT=1 docker build --progress=plain --iidfile ${context}.iid ` +
-                        `--build-arg NODE_IMAGE=${localImages.node} ${context} 2>&1`,
-                    { timeoutMs: 1_200_000 },
-                );
-                return { id: (await run(`cat ${context}.iid`)).trim(), output };
-            } finally {
-                session.close();
-            }
-        };
-        // Version 2: a VPS that loaded its bot image has no build cache yet, and compiles ffmpeg
-        // here; its deploy ends with the prune-images step.
-        const second = await buildVersion(2);
-        expect(await deploy({}, { [BOT]: second.id })).toEqual(REDEPLOY_STEPS);
-        const cacheLine = (await run("docker system df"))
-            .split("\n")
-            .find((line) => line.startsWith("Build Cache"));
-        log(`after the deploy's pruning: ${cacheLine}`);
-
-        const third = await buildVersion(3);
-        const steps = buildSteps(third.output);
-        log(`version 3 build steps: ${JSON.stringify(steps)}`);
-        expect(steps.filter((step) => /^\[ffmpeg \d+\/\d+\] RUN /.test(step.name))).toEqual([
-            expect.objectContaining({ cached: true }),
-        ]);
-        expect(steps.find((step) => step.name.includes("COPY --from=ffmpeg"))?.cached).toBe(true);
-        // The changed source was built: not everything came from the cache.
-        expect(steps.find((step) => step.name.includes("RUN npx tsc"))?.cached).toBe(false);
-        expect(third.id).not.toBe(second.id);
-    }, 1_800_000);
 });
-
-/**
- * The steps of a `docker build --progress=plain` log (BuildKit: "#<n> [<stage> i/n] <instruction>"
- * opens a step, "#<n> CACHED" marks one taken from the build cache), without BuildKit's internal
- * ones.
- */
-function buildSteps(output: string): Array<{ name: string; cached: boolean }> {
-    const names = new Map<string, string>();
-    const cached = new Set<string>();
-    for (const line of output.split("\n")) {
-        const step = /^#(\d+) (\[(?!internal\]).*)$/.exec(line);
-        if (step && !names.has(step[1]!)) names.set(step[1]!, step[2]!.slice(0, 80));
-        const hit = /^#(\d+) CACHED$/.exec(line.trim());
-        if (hit) cached.add(hit[1]!);
-    }
-    return [...names].map(([id, name]) => ({ name, cached: cached.has(id) }));
-}

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planProvisioning } from "../../components/plan/plan";
+import { changedSteps } from "../../components/plan/plan-changes";
 import { applySteps, StepFailedError } from "../vps/applier";
 import { host } from "../vps/host-commands";
 import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
@@ -25,7 +26,7 @@ import {
 import { framesPerStream, hostRemux, makeHlsFixtures } from "./hls-fixtures";
 
 /**
- * The five scenarios of the test VPS, in order, on one VPS as close to Ubuntu 24.04 as the
+ * The six scenarios of the test VPS, in order, on one VPS as close to Ubuntu 24.04 as the
  * mirror allows: Debian 13 (unless TEST_VPS_RELEASE says otherwise), sshd started by ssh.socket,
  * Docker with Compose v2 and buildx from the distribution. A fresh cloud server, provisioned with
  * the real plan (components/plan/plan.ts) over SSH.
@@ -335,3 +336,66 @@ describe("5. Lynis", () => {
         expect(index).toBeGreaterThanOrEqual(lynisTarget);
     });
 });
+
+describe("6. a redeploy of changed bot code", () => {
+    it("after the deploy's image pruning, the next build takes the compiled ffmpeg from the cache", async () => {
+        // The bot's build context as provisioning built it, copied so that its source can change.
+        const context = "/root/bot-next";
+        await withSession((session) =>
+            session.run(`rm -rf ${context} && cp -a ${shareMount}/bot ${context}`),
+        );
+        const buildVersion = (version: number) =>
+            withSession(async (session) => {
+                const output = await session.run(
+                    `set -euo pipefail; printf '\\n// e2e version ${version}\\n' >> ${context}/src/main.ts; ` +
+                        `DOCKER_BUILDKIT=1 docker build --progress=plain --iidfile ${context}.iid ` +
+                        `--build-arg NODE_IMAGE=${localImages.node} ${context} 2>&1`,
+                    { timeoutMs: 1_200_000 },
+                );
+                return { id: (await session.run(`cat ${context}.iid`)).trim(), output };
+            });
+        // Version 2: a VPS that loaded its bot image (bot-image-cache.ts) has no build cache yet
+        // and compiles ffmpeg here. Deployed as `pulumi up` would: the steps whose trigger
+        // changed, ending with prune-images.
+        const second = await buildVersion(2);
+        const bot = "mpcabinet-picture-bot";
+        const runtime = {
+            ...provisioned.runtime,
+            botImages: { ...provisioned.runtime.botImages, [bot]: second.id },
+        };
+        const steps = changedSteps(provisioned.plan, planProvisioning(provisioned.config, runtime));
+        expect(steps.map((step) => step.id).at(-1)).toBe("prune-images");
+        await applySteps(() => vps.session(), steps);
+        const usage = await withSession((session) => session.run("docker system df"));
+        const cache = usage.split("\n").find((line) => line.startsWith("Build Cache"));
+        log(`after the deploy's pruning: ${cache}`);
+
+        const third = await buildVersion(3);
+        const built = buildSteps(third.output);
+        log(`version 3: ${JSON.stringify(built)}`);
+        expect(built.filter((step) => /^\[ffmpeg \d+\/\d+\] RUN /.test(step.name))).toEqual([
+            expect.objectContaining({ cached: true }),
+        ]);
+        expect(built.find((step) => step.name.includes("COPY --from=ffmpeg"))?.cached).toBe(true);
+        // The changed source was built: not everything came from the cache.
+        expect(built.find((step) => step.name.includes("RUN npx tsc"))?.cached).toBe(false);
+        expect(third.id).not.toBe(second.id);
+    }, 1_800_000);
+});
+
+/**
+ * The steps of a `docker build --progress=plain` log (BuildKit: "#<n> [<stage> i/n] <instruction>"
+ * opens a step, "#<n> CACHED" marks one taken from the build cache), without BuildKit's internal
+ * ones.
+ */
+function buildSteps(output: string): Array<{ name: string; cached: boolean }> {
+    const names = new Map<string, string>();
+    const cached = new Set<string>();
+    for (const line of output.split("\n")) {
+        const step = /^#(\d+) (\[(?!internal\]).*)$/.exec(line);
+        if (step && !names.has(step[1]!)) names.set(step[1]!, step[2]!.slice(0, 80));
+        const hit = /^#(\d+) CACHED$/.exec(line.trim());
+        if (hit) cached.add(hit[1]!);
+    }
+    return [...names].map(([id, name]) => ({ name, cached: cached.has(id) }));
+}
