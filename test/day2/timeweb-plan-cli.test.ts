@@ -5,8 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { cliSandbox, type CliSandbox } from "../helpers/pulumi-cli";
-import { FakeTimewebApi } from "./fake-timeweb-api";
-import { OPERATOR_KEY } from "./helpers";
+import { FakeTimewebApi } from "../helpers/fake-timeweb-api";
+import { OPERATOR_KEY } from "../helpers/timeweb-fixtures";
 
 // `npm run timeweb -- plan` as the operator runs it: a real child process reading a project
 // directory's Pulumi.<stack>.yaml (written by hand, or by the real Pulumi CLI from
