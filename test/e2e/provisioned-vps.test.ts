@@ -144,7 +144,7 @@ describe("1. fresh host, first apply", () => {
         );
     });
 
-    it("built the bot image with BuildKit inside the VPS", async () => {
+    it("runs a bot image built with BuildKit on a test VPS of this run; the pruning kept its base", async () => {
         const { botImageBytes, baseImageBytes, durationsMs } = provisioned.images;
         const seconds = (ms: number) => (ms / 1000).toFixed(0);
         const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);

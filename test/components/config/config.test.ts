@@ -305,6 +305,7 @@ describe("readRawConfig", () => {
 });
 
 describe("Pulumi.yaml", () => {
+    const DESCRIBED = ["host", "hostKey", "sshPrivateKey", "sshPrivateKeyPassword"];
     const project = parse(readFileSync(path.join(__dirname, "../../../Pulumi.yaml"), "utf8")) as {
         name: string;
         config: Record<string, { type: string; default?: unknown; description: string }>;
@@ -318,6 +319,20 @@ describe("Pulumi.yaml", () => {
             expect(declaration.description, key).toBe(nodeAt(schema, [key])?.meta.description);
             if ("default" in declaration) expect(declaration.default, key).toEqual(defaults[key]);
         }
+    });
+
+    it("names in its comment every schema key that it does not declare", () => {
+        // The comment lists the structured keys (set with --path) and describes host, hostKey and
+        // the two SSH secrets; every other key of the schema is declared under `config:`.
+        const text = readFileSync(path.join(__dirname, "../../../Pulumi.yaml"), "utf8");
+        const comment = text.split("\nconfig:")[0]!;
+        const listed = /validated by the zod schema: ([^.]+)\./.exec(comment.replace(/\n# /g, " "));
+        const structured = listed![1]!.split(/, | and /);
+        const undeclared = Object.keys(stackSchema(true).shape).filter(
+            (key) => !(key in project.config) && !DESCRIBED.includes(key),
+        );
+        expect(structured.sort()).toEqual(undeclared.sort());
+        for (const key of DESCRIBED) expect(comment).toMatch(new RegExp(`#   ${key} `));
     });
 
     it("has a prod stack file without secret values that parses with the stack schema", () => {
