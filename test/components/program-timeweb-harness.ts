@@ -3,7 +3,7 @@
  * as JSON. Run by program-timeweb.test.ts; not a test itself. A child process because the
  * Timeweb resources are dynamic: Pulumi serializes their providers, and vitest's module runner
  * hands its closure serializer wrapped modules it cannot serialize
- * (see test/timeweb/timeweb-server.wiring.test.ts).
+ * (see test/components/timeweb/timeweb-server.wiring.test.ts).
  *
  * Input (environment): HARNESS_INPUT = JSON of HarnessInput. The working directory is the
  * caller's temporary directory (the program writes .pulumi-ssh/ there).
