@@ -19,7 +19,7 @@ const moduleLoader = Module as unknown as {
 const load = moduleLoader._load;
 moduleLoader._load = function (request: string, ...rest: unknown[]) {
     const loaded = load.call(this, request, ...rest);
-    return request.endsWith("/config/preflight-probes")
+    return request.endsWith("/preflight-probes")
         ? { ...(loaded as object), runPreflight: cleanPreflight }
         : loaded;
 };
