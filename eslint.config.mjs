@@ -83,7 +83,7 @@ export default defineConfig(
     // The fake Timeweb API takes request bodies as arbitrary JSON and checks them field by
     // field, as the real API does; typing them would only restate those checks.
     {
-        files: ["test/timeweb/fake-timeweb-api.ts"],
+        files: ["test/helpers/fake-timeweb-api.ts"],
         rules: {
             "@typescript-eslint/no-explicit-any": "off",
             "@typescript-eslint/no-unsafe-argument": "off",

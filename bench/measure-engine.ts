@@ -115,7 +115,7 @@ export async function measureTimewebEngine(
         await import("../test/engine/timeweb-engine.js");
     const { API_PORT } = await import("../test/engine/timeweb-lab-protocol.js");
     const { pulumiBinDir } = await import("../test/helpers/pulumi-cli.js");
-    const { OPERATOR_KEY } = await import("../test/timeweb/helpers.js");
+    const { OPERATOR_KEY } = await import("../test/helpers/timeweb-fixtures.js");
     const work = mkdtempSync(join(tmpdir(), "bench-engine-"));
     cleanup.add("real-engine bench directory", () =>
         rmSync(work, { recursive: true, force: true }),

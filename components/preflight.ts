@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config/config";
 import { PreflightError, type ConnectionKey, type DockerIdentity } from "./config/preflight";
-import { runPreflight } from "./config/preflight-probes";
+import { runPreflight } from "./preflight-probes";
 import { dockerSshFiles } from "./docker-provider";
 import type { TargetHost } from "./target-host";
 

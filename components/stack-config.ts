@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStack, type StackConfig } from "./config/config";
 import type { OffsiteKeys } from "./config/operations-config";
 import type { ConnectionKey } from "./config/preflight";
-import { connectionKeyOf } from "./config/preflight-probes";
+import { connectionKeyOf } from "./preflight-probes";
 
 /** Secret config values, as secret Outputs read through `requireSecret*`. */
 export interface StackSecretOutputs {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseStack, StackConfigError } from "../components/config/config";
-import { connectionKeyOf, runPreflight } from "../components/config/preflight-probes";
+import { connectionKeyOf, runPreflight } from "../components/preflight-probes";
 import { describeKey, SSHD_MAX_AUTH_TRIES } from "../components/config/ssh-keys";
 import { readRawConfig } from "../components/stack-config";
 import { findExecutable } from "./lib/find-executable";

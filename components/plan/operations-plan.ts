@@ -1,7 +1,7 @@
+import { COMPOSE_PROJECT, HOST_PATHS, MEDIA_ROOT, type OperationsPaths } from "./host-layout";
 import { render } from "./render";
 import { makeSecretStep, makeStep, Step } from "./step";
 import { DAEMON_JSON } from "./steps/docker-steps";
-import { MEDIA_ROOT } from "./steps/stack-steps";
 import type { OffsiteKeys, OperationsConfig } from "../config/operations-config";
 
 /**
@@ -11,7 +11,6 @@ import type { OffsiteKeys, OperationsConfig } from "../config/operations-config"
  * the host gets.
  */
 
-export const COMPOSE_PROJECT = "telegram-ecosystem";
 export const BACKUP_UNIT = "telegram-backup.service";
 export const BACKUP_TIMER = "telegram-backup.timer";
 export const HEALTH_TIMER = "telegram-health.timer";
@@ -24,28 +23,6 @@ const BACKUP_TIMEOUT_SECONDS = 3600;
 const BACKUP_MAX_AGE_HOURS = 26;
 const JOURNALD_DROP_IN = "/etc/systemd/journald.conf.d/50-telegram-ecosystem.conf";
 const HEALTH_TIMEOUT_SECONDS = 600;
-
-/** Where the host side keeps its files; tests point these into a temporary directory. */
-export interface OperationsPaths {
-    /** Root-only env file with the S3 endpoint and keys; when present, backups go off-site. */
-    readonly offsiteEnvFile: string;
-    /** Root-only env file with the alert bot token and chat and the heartbeat URL. */
-    readonly alertEnvFile: string;
-    /** flock files shared by backup, restore and the health monitor. */
-    readonly lockDir: string;
-    /** Where the kernel's meminfo, vmstat and boot_id are read. */
-    readonly procDir: string;
-    /** The health monitor's state (systemd StateDirectory=telegram-health). */
-    readonly healthStateDir: string;
-}
-
-export const HOST_PATHS: OperationsPaths = {
-    offsiteEnvFile: "/etc/telegram-ecosystem/backup-offsite.env",
-    alertEnvFile: "/etc/telegram-ecosystem/health-alerts.env",
-    lockDir: "/run/lock/telegram-ecosystem",
-    procDir: "/proc",
-    healthStateDir: "/var/lib/telegram-health",
-};
 
 /** Where Docker keeps images, volumes and build cache (the disk check watches its filesystem). */
 export const DOCKER_ROOT = "/var/lib/docker";

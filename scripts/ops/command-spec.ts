@@ -2,8 +2,10 @@ import type { Client } from "ssh2";
 import type { OpsTarget } from "./stack-target";
 
 /**
- * One ops command as one table entry: its usage, options, parser and remote action side by side,
- * so a new command is one entry in commands.ts and nothing else.
+ * One ops command as one table entry: its usage, options, parser and remote action side by side.
+ * A new command is its entry in commands.ts (listed in COMMANDS) and, when it runs something on
+ * the host, the function that builds that shell text in remote-commands.ts (plain strings, so
+ * tests read them); parsing, help and dispatch (args.ts, main.ts) come from the table.
  */
 
 export class UsageError extends Error {}

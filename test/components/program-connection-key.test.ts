@@ -16,7 +16,7 @@ import { BOT, fakePublicKey } from "../helpers/stack-fixtures";
 // its passphrase (privateKey, privateKeyPassword; both secret), and the Docker provider's ssh,
 // which cannot ask for a passphrase, takes that key from ssh-agent (IdentityFile = its .pub).
 
-vi.mock("../../components/config/preflight-probes", async (importOriginal) => ({
+vi.mock("../../components/preflight-probes", async (importOriginal) => ({
     ...(await importOriginal<object>()),
     runPreflight: (await import("../helpers/pulumi-mocks")).cleanPreflight,
 }));

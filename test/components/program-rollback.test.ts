@@ -7,7 +7,7 @@ import { installMocks, settle, valueOf, type RecordedResource } from "../helpers
 import { BOT, fakePublicKey } from "../helpers/stack-fixtures";
 
 // The preflight's probes ask ssh-agent and dial the host: under mocks they report a clean run.
-vi.mock("../../components/config/preflight-probes", async (importOriginal) => ({
+vi.mock("../../components/preflight-probes", async (importOriginal) => ({
     ...(await importOriginal<object>()),
     runPreflight: (await import("../helpers/pulumi-mocks")).cleanPreflight,
 }));

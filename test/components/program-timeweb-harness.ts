@@ -3,7 +3,7 @@
  * as JSON. Run by program-timeweb.test.ts; not a test itself. A child process because the
  * Timeweb resources are dynamic: Pulumi serializes their providers, and vitest's module runner
  * hands its closure serializer wrapped modules it cannot serialize
- * (see test/timeweb/timeweb-server.wiring.test.ts).
+ * (see test/components/timeweb/timeweb-server.wiring.test.ts).
  *
  * Input (environment): HARNESS_INPUT = JSON of HarnessInput. The working directory is the
  * caller's temporary directory (the program writes .pulumi-ssh/ there).
@@ -19,7 +19,7 @@ const moduleLoader = Module as unknown as {
 const load = moduleLoader._load;
 moduleLoader._load = function (request: string, ...rest: unknown[]) {
     const loaded = load.call(this, request, ...rest);
-    return request.endsWith("/config/preflight-probes")
+    return request.endsWith("/preflight-probes")
         ? { ...(loaded as object), runPreflight: cleanPreflight }
         : loaded;
 };

@@ -31,7 +31,7 @@ vi.mock("@pulumi/command", async (importOriginal) => {
 });
 
 // The preflight's probes ask ssh-agent and dial the host: under mocks they report a clean run.
-vi.mock("../../components/config/preflight-probes", async (importOriginal) => ({
+vi.mock("../../components/preflight-probes", async (importOriginal) => ({
     ...(await importOriginal<object>()),
     runPreflight: (await import("../helpers/pulumi-mocks")).cleanPreflight,
 }));

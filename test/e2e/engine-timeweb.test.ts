@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_KEY } from "../timeweb/helpers";
+import { OPERATOR_KEY } from "../helpers/timeweb-fixtures";
 import { pulumiBinDir } from "../helpers/pulumi-cli";
 import { API_PORT, type LabState } from "../engine/timeweb-lab-protocol";
 import { copyProject, engineEnv, Lab, stackSetup, type Run } from "../engine/timeweb-engine";

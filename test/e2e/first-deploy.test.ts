@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStack, StackConfigError, type StackConfig } from "../../components/config/config";
-import { runPreflight } from "../../components/config/preflight-probes";
+import { runPreflight } from "../../components/preflight-probes";
 import { SSHD_MAX_AUTH_TRIES } from "../../components/config/ssh-keys";
 import { dockerSshOpts, knownHostsLine } from "../../components/docker-provider";
 import { planGroups } from "../../components/plan/plan";

@@ -11,8 +11,8 @@
  */
 import { createInterface } from "node:readline";
 import { DEFAULT_READY_BANNER } from "../../components/timeweb/cloud-init";
-import { FakeTimewebApi } from "../timeweb/fake-timeweb-api";
-import { PrivateSshd } from "../timeweb/private-sshd";
+import { FakeTimewebApi } from "../helpers/fake-timeweb-api";
+import { PrivateSshd } from "../helpers/private-sshd";
 import { API_PORT, type LabState } from "./timeweb-lab-protocol";
 
 async function main(): Promise<void> {

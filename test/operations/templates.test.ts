@@ -3,12 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-    HOST_PATHS,
-    HostFile,
-    operationsFiles,
-    planOperations,
-} from "../../components/plan/operations-plan";
+import { HOST_PATHS } from "../../components/plan/host-layout";
+import { HostFile, operationsFiles, planOperations } from "../../components/plan/operations-plan";
 import { expectGolden } from "../helpers/golden";
 import { operationsGoldenCases } from "./golden-cases";
 import { BOT, operationsInput } from "./helpers/sandbox";

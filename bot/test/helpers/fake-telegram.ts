@@ -166,26 +166,56 @@ export class FakeTelegram {
         });
     }
 
-    /** A press on a button of the bot's message `messageId` (in the user's chat or a group). */
-    pressButton(user: TgUser, data: string, messageId: number, group?: TgGroup): void {
-        const chat = group
-            ? { id: group.id, type: "supergroup", title: group.title }
-            : { id: user.id, type: "private", first_name: user.first_name };
+    /**
+     * A press on a button of the bot's message `messageId` (in the user's chat or a group).
+     * Returns the callback query's id (see `answerTo`).
+     */
+    pressButton(user: TgUser, data: string, messageId: number, group?: TgGroup): string {
+        const chat = chatOf(user, group);
+        return this.pushCallbackQuery(user, data, {
+            message_id: messageId,
+            date: now(),
+            chat,
+            from: BOT_USER,
+            text: this.messages.get(`${chat.id}:${messageId}`)?.text ?? "",
+        });
+    }
+
+    /**
+     * A press on a button of a message the bot can no longer access. Bot API: CallbackQuery.message
+     * is a MaybeInaccessibleMessage, and an InaccessibleMessage ("a message that was deleted or is
+     * otherwise inaccessible to the bot") has only `chat`, `message_id` and `date`, which is
+     * "Always 0. The field can be used to differentiate regular and inaccessible messages."
+     */
+    pressButtonOnInaccessibleMessage(
+        user: TgUser,
+        data: string,
+        messageId: number,
+        group?: TgGroup,
+    ): string {
+        return this.pushCallbackQuery(user, data, {
+            chat: chatOf(user, group),
+            message_id: messageId,
+            date: 0,
+        });
+    }
+
+    private pushCallbackQuery(
+        user: TgUser,
+        data: string,
+        message: Record<string, unknown>,
+    ): string {
+        const id = `cb-${this.nextUpdateId}`;
         this.push({
             callback_query: {
-                id: `cb-${this.nextUpdateId}`,
+                id,
                 from: { ...user, is_bot: false },
                 chat_instance: "ci",
                 data,
-                message: {
-                    message_id: messageId,
-                    date: now(),
-                    chat,
-                    from: BOT_USER,
-                    text: this.messages.get(`${chat.id}:${messageId}`)?.text ?? "",
-                },
+                message,
             },
         });
+        return id;
     }
 
     private pushMessage(user: TgUser, content: Record<string, unknown>): void {
@@ -223,6 +253,13 @@ export class FakeTelegram {
         return this.calls.filter(
             (c) => Number(c.payload.chat_id) === chatId && (!method || c.method === method),
         );
+    }
+
+    /** The bot's answerCallbackQuery for the callback query `queryId`, if it answered. */
+    answerTo(queryId: string): Record<string, unknown> | undefined {
+        return this.callsOf("answerCallbackQuery").find(
+            (c) => c.payload.callback_query_id === queryId,
+        )?.payload;
     }
 
     textOf(chatId: number, messageId: number): string | undefined {
@@ -463,6 +500,12 @@ function entitiesOf(text: string): Array<{ type: string; offset: number; length:
         entities.push({ type: "mention", offset: m.index, length: m[0].length });
     }
     return entities;
+}
+
+function chatOf(user: TgUser, group?: TgGroup) {
+    return group
+        ? { id: group.id, type: "supergroup", title: group.title }
+        : { id: user.id, type: "private", first_name: user.first_name };
 }
 
 function now(): number {

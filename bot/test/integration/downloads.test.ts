@@ -12,6 +12,9 @@ import {
 import { probe } from "../helpers/probe.js";
 import { standardProduct } from "../helpers/products.js";
 
+/** The stale-button feature's alert (texts.staleButton). */
+const STALE_BUTTON = "Кнопка устарела или повреждена. Отправьте артикул ещё раз.";
+
 // The buttons (spec 1.8, cases 18-24) with real ffmpeg and the file_id cache.
 describe("downloads", () => {
     let h: Harness;
@@ -161,15 +164,33 @@ describe("downloads", () => {
             "download:12345678:zip",
             "rm -rf /",
         ];
-        for (const data of forged) h.tg.pressButton(user, data, 1);
-        await h.tg.waitFor(
-            () =>
-                h.tg.callsOf("answerCallbackQuery").filter((c) => c.payload.show_alert).length >=
-                forged.length,
-        );
+        const queries = forged.map((data) => h.tg.pressButton(user, data, 1));
+        await h.tg.waitFor(() => queries.every((id) => h.tg.answerTo(id)), 15_000, "answers");
+        for (const id of queries) {
+            expect(h.tg.answerTo(id)).toMatchObject({ text: STALE_BUTTON, show_alert: true });
+        }
         expect(h.cdn.requests.length).toBe(before);
         expect(h.tg.callsTo(user.id, "sendMediaGroup")).toEqual([]);
         expect(h.tg.callsTo(user.id, "sendMessage")).toEqual([]);
+    });
+
+    it("a press on a card the bot can no longer access (date 0) gets the stale-button alert only", async () => {
+        const p = standardProduct({ photos: 2, video: false });
+        h.cdn.add(p);
+        const user = newUser();
+        h.tg.sendText(user, String(p.nm));
+        await waitForText(h.tg, user.id, ["Видео: нет"]);
+        const cardId = cardMessageId(h.tg, user.id);
+        const card = h.tg.textOf(user.id, cardId);
+        const images = () => h.cdn.requestsFor(p.nm).filter((r) => r.path.includes("/images/"));
+        const imagesBefore = images().length;
+        const query = h.tg.pressButtonOnInaccessibleMessage(user, `download:${p.nm}:photo`, cardId);
+        await h.tg.waitFor(() => h.tg.answerTo(query) !== undefined, 15_000, "the answer");
+        expect(h.tg.answerTo(query)).toMatchObject({ text: STALE_BUTTON, show_alert: true });
+        expect(images()).toHaveLength(imagesBefore);
+        expect(h.tg.callsTo(user.id, "sendMediaGroup")).toEqual([]);
+        expect(h.tg.textOf(user.id, cardId)).toBe(card);
+        expect(h.tg.markupOf(user.id, cardId)).toBeDefined();
     });
 
     it("a video button for a product without video says so (case 20)", async () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { callbackData } from "../../src/callback-data.js";
 import { downloadData, mediaKeyboard } from "../../src/keyboard.js";
 
 describe("media keyboard (spec 1.7)", () => {
@@ -61,12 +60,5 @@ describe("download callback data (10.1.6)", () => {
 
     it("refuses to pack a value its own filter would reject", () => {
         expect(() => downloadData.pack({ nm: "12", kind: "photo" })).toThrow(/bad callback data/);
-    });
-
-    it("keeps kinds apart: a second kind of button has its own prefix and filter", () => {
-        const page = callbackData("page", { n: /[0-9]{1,3}/ });
-        expect(page.unpack("page:7")).toEqual({ n: "7" });
-        expect(page.filter.test("download:12345678:photo")).toBe(false);
-        expect(downloadData.filter.test(page.pack({ n: "7" }))).toBe(false);
     });
 });

@@ -1,17 +1,15 @@
 import type { BotConfig, StackConfig } from "../../config/config";
-import { HOST_PATHS } from "../operations-plan";
+import { COMPOSE_PROJECT, HOST_PATHS, MEDIA_ROOT } from "../host-layout";
 import { render } from "../render";
 import type { RuntimeValues } from "../runtime-values";
 import { makeSecretStep, makeStep, type Step } from "../step";
 import { fileStep } from "./file-step";
 
-export const COMPOSE_PROJECT = "telegram-ecosystem";
 /** uid:gid the bots run as inside their containers; owns their media dirs on the host. */
 export const BOT_UID_GID = "10001:10001";
 export const HEALTH_TIMEOUT_SECONDS = 300;
 
 /** Each bot's media dir, mounted at the same path in the bot and the Bot API server. */
-export const MEDIA_ROOT = "/var/lib/telegram-media";
 export const mediaDir = (bot: { readonly name: string }) => `${MEDIA_ROOT}/${bot.name}`;
 
 /** docker-compose.yml; YAML scalars from values go through JSON.stringify (valid YAML). */
@@ -66,9 +64,7 @@ export function renderBotEnv(config: StackConfig, runtime: RuntimeValues, bot: B
 }
 
 /** The health monitor's maintenance lock (operations-plan.ts), held by the deploy's compose up. */
-// A function, not a constant: operations-plan.ts imports this module too, so HOST_PATHS is not
-// initialised yet while this module loads.
-const maintenanceLock = (): string => `${HOST_PATHS.lockDir}/maintenance.lock`;
+const MAINTENANCE_LOCK = `${HOST_PATHS.lockDir}/maintenance.lock`;
 /** How long compose up waits for a running health check or restore to finish. */
 const MAINTENANCE_LOCK_WAIT_SECONDS = 600;
 
@@ -89,7 +85,7 @@ function composeUp(config: StackConfig, args: ComposeUpArgs): Step {
         services: args.services.join(" "),
         remove_orphans: args.removeOrphans ? "yes" : "no",
         timeout_seconds: String(HEALTH_TIMEOUT_SECONDS),
-        maintenance_lock: maintenanceLock(),
+        maintenance_lock: MAINTENANCE_LOCK,
         lock_wait_seconds: String(MAINTENANCE_LOCK_WAIT_SECONDS),
     });
     const { id, description } = args;

@@ -267,6 +267,20 @@ describe("parseStackConfig", () => {
     });
 });
 
+describe("the port plan of a server created through the Timeweb API", () => {
+    it("refuses sshPort other than 22: the new server listens on 22 until it is hardened", () => {
+        const createServer = {
+            timeweb: { createServer: true },
+            host: undefined,
+            operatorKeys: [fakePublicKey()],
+        };
+        expect(problems(rawConfig({ ...createServer, sshPort: 2222 }))).toEqual([
+            `sshPort: must stay 22 while timeweb.createServer is true (a new server's sshd listens on 22 until the first deploy has hardened it): pulumi config rm sshPort; move the port later as the README's "SSH port" says`,
+        ]);
+        expect(problems(rawConfig({ ...createServer, sshPort: 22 }))).toEqual([]);
+    });
+});
+
 describe("readRawConfig", () => {
     it("reads the project's keys, JSON-decoding structured ones and keeping strings as they are", () => {
         const raw = readRawConfig(

@@ -8,7 +8,7 @@ import { parsePublicKeyLine, SSHD_MAX_AUTH_TRIES } from "../../../components/con
 import { fakePublicKey, stackConfig } from "../../helpers/stack-fixtures";
 
 // The preflight's checks over observed facts (the agent, the runner, the host handshake). The
-// probes themselves run against real agents and sshds in test/day2/preflight.test.ts and on the
+// probes themselves run against real agents and sshds in test/day2/preflight-cli.test.ts and on the
 // test VPS (test/e2e/first-deploy.test.ts).
 
 const mine = fakePublicKey("me@laptop");

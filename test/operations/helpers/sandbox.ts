@@ -13,11 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseOperationsConfig } from "../../../components/config/operations-config";
-import {
-    OperationsInput,
-    OperationsPaths,
-    operationsFiles,
-} from "../../../components/plan/operations-plan";
+import type { OperationsPaths } from "../../../components/plan/host-layout";
+import { OperationsInput, operationsFiles } from "../../../components/plan/operations-plan";
 import { RunResult, runProcess, StartedProcess, startProcess } from "../../helpers/child-process";
 
 export const BOT = "mpcabinet-picture-bot";

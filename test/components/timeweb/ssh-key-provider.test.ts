@@ -3,9 +3,9 @@ import {
     diffSshKey,
     SshKeyOutputs,
     sshKeyProvider,
-} from "../../components/timeweb/ssh-key-provider";
-import { FakeTimewebApi } from "./fake-timeweb-api";
-import { fakeOptions, OPERATOR_KEY, OTHER_KEY, rejection } from "./helpers";
+} from "../../../components/timeweb/ssh-key-provider";
+import { FakeTimewebApi } from "../../helpers/fake-timeweb-api";
+import { fakeOptions, OPERATOR_KEY, OTHER_KEY, rejection } from "../../helpers/timeweb-fixtures";
 
 let fake: FakeTimewebApi;
 beforeAll(async () => {

@@ -89,8 +89,8 @@ async function main() {
         "test",
     );
 
-    const { TimewebServer } = await import("../../../components/timeweb/timeweb-server");
-    const { parseTimewebConfig } = await import("../../../components/timeweb/config");
+    const { TimewebServer } = await import("../../../../components/timeweb/timeweb-server");
+    const { parseTimewebConfig } = await import("../../../../components/timeweb/config");
     const config = parseTimewebConfig({ createServer: true, sshPublicKey: OPERATOR_KEY });
     const component = new TimewebServer(
         "vps",

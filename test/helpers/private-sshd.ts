@@ -2,7 +2,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitForPort } from "../helpers/loopback-port";
+import { freePort, waitForPort } from "./loopback-port";
 
 export interface SshdSettings {
     /** Host key file name inside the work dir (generated on first use). */
@@ -14,7 +14,9 @@ export interface SshdSettings {
 
 /**
  * A throwaway sshd with its own config and host keys; stop() kills it by PID. By default on
- * 127.0.0.1 and a free port; inside a network namespace of its own a test may give both.
+ * 127.0.0.1 and a free port; inside a network namespace of its own a test may give both. It only
+ * answers handshakes (host key, banner) for the Timeweb host-key tests and the engine lab; the
+ * day-2 tests' sshd, which runs commands, is test/day2/helpers/private-sshd.ts.
  */
 export class PrivateSshd {
     readonly dir = mkdtempSync(join(tmpdir(), "timeweb-sshd-"));

@@ -2,11 +2,12 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { cliSandbox, type CliSandbox } from "../helpers/pulumi-cli";
-import { FakeTimewebApi } from "./fake-timeweb-api";
-import { OPERATOR_KEY } from "./helpers";
+import { FakeTimewebApi } from "../helpers/fake-timeweb-api";
+import { OPERATOR_KEY } from "../helpers/timeweb-fixtures";
 
 // `npm run timeweb -- plan` as the operator runs it: a real child process reading a project
 // directory's Pulumi.<stack>.yaml (written by hand, or by the real Pulumi CLI from
@@ -82,6 +83,15 @@ function plan(
 }
 
 describe("npm run timeweb -- plan", () => {
+    it("is a script of the project, as the README runs it", async () => {
+        const { stdout } = await promisify(execFile)(
+            "npm",
+            ["run", "--silent", "timeweb", "--", "plan", "--help"],
+            { cwd: ROOT, timeout: 60_000 },
+        );
+        expect(stdout).toMatch(/^Usage: npm run timeweb -- plan /);
+    });
+
     it("shows the preset, OS image, location and monthly price, creating nothing", async () => {
         const dir = project({ createServer: true, preset: { minDiskMb: 20480 } });
         const result = await plan(dir, { TIMEWEB_TOKEN: fake.token });

@@ -1,13 +1,13 @@
 import { Client, OpenSSHAgent } from "ssh2";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "./config/config";
 import {
     preflight,
     type AgentKeys,
     type ConnectionKey,
     type HostProbe,
     type PreflightResult,
-} from "./preflight";
-import { inspectPrivateKey, publicKeyFromBlob } from "./ssh-keys";
+} from "./config/preflight";
+import { inspectPrivateKey, publicKeyFromBlob } from "./config/ssh-keys";
 
 /**
  * What the preflight observes on the deploying machine: the ssh-agent's keys, the runner, and one

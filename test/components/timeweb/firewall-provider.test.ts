@@ -6,10 +6,10 @@ import {
     FirewallGroupOutputs,
     firewallGroupProvider,
     ruleKey,
-} from "../../components/timeweb/firewall-provider";
-import { firewallRules } from "../../components/timeweb/timeweb-server";
-import { FakeTimewebApi } from "./fake-timeweb-api";
-import { fakeOptions, rejection } from "./helpers";
+} from "../../../components/timeweb/firewall-provider";
+import { firewallRules } from "../../../components/timeweb/timeweb-server";
+import { FakeTimewebApi } from "../../helpers/fake-timeweb-api";
+import { fakeOptions, rejection } from "../../helpers/timeweb-fixtures";
 
 let fake: FakeTimewebApi;
 beforeAll(async () => {

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_READY_BANNER } from "../../components/timeweb/cloud-init";
+import { DEFAULT_READY_BANNER } from "../../../components/timeweb/cloud-init";
 import {
     diffHostKey,
     HostKeyInputs,
     HostKeyOutputs,
     hostKeyProvider,
     probeHost,
-} from "../../components/timeweb/host-key-provider";
-import { rejection } from "./helpers";
-import { PrivateSshd } from "./private-sshd";
+} from "../../../components/timeweb/host-key-provider";
+import { rejection } from "../../helpers/timeweb-fixtures";
+import { PrivateSshd } from "../../helpers/private-sshd";
 
 // A real OpenSSH server on 127.0.0.1 plays the new VPS; the test kills it by PID in teardown.
 const sshd = new PrivateSshd();

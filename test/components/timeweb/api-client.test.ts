@@ -5,8 +5,8 @@ import {
     callApi,
     isTimewebApiError,
     parseRetryAfter,
-} from "../../components/timeweb/api-client";
-import { FakeTimewebApi } from "./fake-timeweb-api";
+} from "../../../components/timeweb/api-client";
+import { FakeTimewebApi } from "../../helpers/fake-timeweb-api";
 
 let fake: FakeTimewebApi;
 let waits: number[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseTimewebConfig } from "../../components/timeweb/config";
-import { OPERATOR_KEY } from "./helpers";
+import { parseTimewebConfig } from "../../../components/timeweb/config";
+import { OPERATOR_KEY } from "../../helpers/timeweb-fixtures";
 
 describe("timeweb config block", () => {
     it("defaults to no server, else a protected 1 vCPU/2 GB Ubuntu 24.04 in Moscow", () => {

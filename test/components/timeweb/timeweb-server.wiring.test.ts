@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeTimewebApi } from "./fake-timeweb-api";
-import { OPERATOR_KEY } from "./helpers";
+import { FakeTimewebApi } from "../../helpers/fake-timeweb-api";
+import { OPERATOR_KEY } from "../../helpers/timeweb-fixtures";
 
 // Secret inputs reach the mock monitor wrapped like this (pulumi-notes §9).
 const SECRET = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
@@ -35,7 +35,7 @@ beforeAll(async () => {
     // runner would hand Pulumi's closure serializer wrapped modules instead of real ones.
     const { stdout } = await promisify(execFile)(
         join("node_modules", ".bin", "tsx"),
-        [join("test", "timeweb", "wiring", "program.ts")],
+        [join("test", "components", "timeweb", "wiring", "program.ts")],
         {
             env: { ...process.env, FAKE_TIMEWEB_URL: fake.url, FAKE_TIMEWEB_TOKEN: fake.token },
             timeout: 60_000,

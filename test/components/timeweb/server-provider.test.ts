@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { renderCloudInit } from "../../components/timeweb/cloud-init";
-import type { ProviderOptions } from "../../components/timeweb/provider-options";
+import { renderCloudInit } from "../../../components/timeweb/cloud-init";
+import type { ProviderOptions } from "../../../components/timeweb/provider-options";
 import {
     diffServer,
     ServerInputs,
     ServerOutputs,
     serverProvider,
-} from "../../components/timeweb/server-provider";
-import { FakeOptions, FakeTimewebApi } from "./fake-timeweb-api";
-import { fakeOptions, OPERATOR_KEY, OTHER_KEY, rejection } from "./helpers";
+} from "../../../components/timeweb/server-provider";
+import { FakeOptions, FakeTimewebApi } from "../../helpers/fake-timeweb-api";
+import { fakeOptions, OPERATOR_KEY, OTHER_KEY, rejection } from "../../helpers/timeweb-fixtures";
 
 let fake: FakeTimewebApi | undefined;
 afterEach(async () => {

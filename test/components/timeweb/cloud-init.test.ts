@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEFAULT_READY_BANNER, renderCloudInit } from "../../components/timeweb/cloud-init";
+import { DEFAULT_READY_BANNER, renderCloudInit } from "../../../components/timeweb/cloud-init";
 
 interface CloudConfig {
     ssh_pwauth: boolean;

@@ -12,15 +12,15 @@ import { dsaPublicLine, generateKey, type GeneratedKey } from "../../helpers/ssh
 import { rawConfig } from "../../helpers/stack-fixtures";
 
 // The keys the hardened sshd will accept, checked in the stack config before anything touches
-// sshd: operator keys, the connection key (sshPrivateKey and its passphrase), the pinned host key
-// and the port plan of a server created through the Timeweb API. Keys are made by ssh-keygen.
+// sshd: operator keys, the connection key (sshPrivateKey and its passphrase) and the pinned host
+// key. Keys are made by ssh-keygen.
 
 const PASSPHRASE = "correct horse battery staple";
 let dir: string;
 const keys: Record<string, GeneratedKey> = {};
 
 beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "connection-keys-"));
+    dir = mkdtempSync(join(tmpdir(), "ssh-keys-"));
     keys.ed25519 = generateKey(dir, "ed25519", { type: "ed25519" });
     keys.ecdsa = generateKey(dir, "ecdsa", { type: "ecdsa", bits: 256 });
     keys.rsa2048 = generateKey(dir, "rsa2048", { type: "rsa", bits: 2048 });
@@ -157,21 +157,5 @@ describe("the connection key (sshPrivateKey)", () => {
         }).join("\n");
         expect(text).not.toContain("wrong but secret");
         expect(text).not.toContain(keys.encrypted!.privateKey.split("\n")[1]);
-    });
-});
-
-describe("the port plan of a server created through the Timeweb API", () => {
-    const createServer = {
-        timeweb: { createServer: true },
-        host: undefined,
-        operatorKeys: [] as string[],
-    };
-
-    it("refuses sshPort other than 22: the new server listens on 22 until it is hardened", () => {
-        const withKey = { ...createServer, operatorKeys: [keys.ed25519!.publicLine] };
-        expect(problems({ ...withKey, sshPort: 2222 })).toEqual([
-            `sshPort: must stay 22 while timeweb.createServer is true (a new server's sshd listens on 22 until the first deploy has hardened it): pulumi config rm sshPort; move the port later as the README's "SSH port" says`,
-        ]);
-        expect(problems({ ...withKey, sshPort: 22 })).toEqual([]);
     });
 });
