@@ -1,13 +1,17 @@
 /**
  * The images a Dockerfile builds FROM, read the way BuildKit's Dockerfile frontend reads them:
- * line continuations joined, `# comment` lines skipped, `ARG` before the first `FROM` giving the
- * defaults that FROM may use (`$NAME`, `${NAME}`, `${NAME:-word}`), build args overriding those
- * defaults, `--platform=...` flags skipped, and earlier stages (`AS name`) and `scratch` not
- * being images. A FROM whose variables stay unknown is left out: nothing can name its image.
+ * line continuations joined, `# comment` and blank lines skipped, `ARG` before the first `FROM`
+ * giving the defaults that FROM may use (`$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME-word}`; a
+ * default may use an earlier ARG), build args overriding those defaults, `--platform=...` flags
+ * skipped, and earlier stages (`AS name`) and `scratch` not being images.
+ *
+ * Best effort, never an error: a FROM whose variables stay unknown, or that this reading leaves
+ * as something other than one image reference (a parser directive such as `escape`, a heredoc),
+ * is left out, and the pruning then simply does not keep it.
  *
  * Why: an image built with BuildKit records no parent, so once a deploy is done nothing on the
- * host says that the bot's base is in use, and the image pruning would untag it; the next build
- * would then pull it again.
+ * host says that a base in the image store (pulled with `docker pull`, or loaded, as the tests'
+ * bases are) is in use, and the image pruning would remove it.
  */
 export function dockerfileBaseImages(
     dockerfile: string,
@@ -22,10 +26,9 @@ export function dockerfileBaseImages(
         if (/^arg$/i.test(keyword) && !seenFrom) {
             for (const word of words) {
                 const [name = "", value] = splitOnce(word, "=");
-                globalArgs.set(
-                    name,
-                    buildArgs[name] ?? (value === undefined ? undefined : unquote(value)),
-                );
+                const fallback =
+                    value === undefined ? undefined : substitute(unquote(value), globalArgs);
+                globalArgs.set(name, buildArgs[name] ?? fallback);
             }
         } else if (/^from$/i.test(keyword)) {
             seenFrom = true;
@@ -34,6 +37,7 @@ export function dockerfileBaseImages(
                 const image = substitute(reference, globalArgs);
                 if (
                     image !== undefined &&
+                    IMAGE_REFERENCE.test(image) &&
                     !stages.has(image.toLowerCase()) &&
                     !bases.includes(image)
                 ) {
@@ -48,6 +52,9 @@ export function dockerfileBaseImages(
     return bases;
 }
 
+/** One word of name, tag and digest characters; what `prune-images.sh` reads from its stdin. */
+const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/;
+
 /** Instructions with continuations joined; comment and blank lines dropped. */
 function instructions(dockerfile: string): string[] {
     const result: string[] = [];
@@ -55,7 +62,8 @@ function instructions(dockerfile: string): string[] {
     for (const line of dockerfile.split(/\r?\n/)) {
         const trimmed = line.trim();
         if (pending === "" && (trimmed === "" || trimmed.startsWith("#"))) continue;
-        if (pending !== "" && trimmed.startsWith("#")) continue; // comments inside a continuation
+        // Comments and blank lines inside a continuation do not end it.
+        if (pending !== "" && (trimmed === "" || trimmed.startsWith("#"))) continue;
         if (trimmed.endsWith("\\")) {
             pending += `${trimmed.slice(0, -1)} `;
             continue;
@@ -83,16 +91,23 @@ function substitute(
 ): string | undefined {
     let unknown = false;
     const result = reference.replace(
-        /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+        /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
         (
             _match,
             braced: string | undefined,
+            colon: string | undefined,
             fallback: string | undefined,
             bare: string | undefined,
         ) => {
             const value = args.get((braced ?? bare)!);
+            // ${NAME:-word} replaces an unset or empty NAME, ${NAME-word} only an unset one.
+            if (
+                fallback !== undefined &&
+                (value === undefined || (colon === ":" && value === ""))
+            ) {
+                return fallback;
+            }
             if (value !== undefined && value !== "") return value;
-            if (fallback !== undefined) return fallback;
             unknown = true;
             return "";
         },

@@ -199,7 +199,9 @@ main() {
         release_mounts "$out.tmp"
         rm -rf --one-file-system "$out.tmp"
         mkdir -p "$out.tmp"
-        trap 'release_mounts "$out.tmp"' EXIT
+        # Expanded now: `out` is local to main, and a `set -e` exit unwinds it before the trap runs.
+        # shellcheck disable=SC2064
+        trap "release_mounts '$out.tmp'" EXIT
         local started=$SECONDS
         build_all "$out.tmp"
         touch "$out.tmp/.complete"
@@ -209,8 +211,13 @@ main() {
         log "rootfs cache $out built in $((SECONDS - started)) s"
         # Older caches of this release (another package list) and of the single-release
         # layout (rootfs-<key>) are no longer used.
-        find "$cache" -maxdepth 1 -regextype posix-extended \( -name "rootfs-$release-*" \
-            ! -name "rootfs-$release-$key" -o -regex '.*/rootfs-[0-9a-f]{16}' \) -exec rm -rf {} +
+        # A .tmp among them may hold a killed build's mounts.
+        local old
+        while IFS= read -r -d '' old; do
+            release_mounts "$old"
+            rm -rf --one-file-system "$old"
+        done < <(find "$cache" -maxdepth 1 -regextype posix-extended \( -name "rootfs-$release-*" \
+            ! -name "rootfs-$release-$key" -o -regex '.*/rootfs-[0-9a-f]{16}' \) -print0)
     fi
     echo "$out"
 }

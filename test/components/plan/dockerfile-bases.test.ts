@@ -47,4 +47,40 @@ describe("dockerfileBaseImages", () => {
             "registry.example/postgres:16.10-alpine",
         ]);
     });
+
+    it("expands an ARG default that uses an earlier ARG, and both forms of default words", () => {
+        const dockerfile = [
+            "ARG VERSION=22.14.0",
+            "ARG NODE=node:${VERSION}-bookworm-slim",
+            "ARG EMPTY=",
+            "FROM ${NODE} AS one",
+            "FROM ${UNSET_BASE-debian:bookworm-slim} AS two",
+            "FROM ${EMPTY:-alpine:3.20}",
+        ].join("\n");
+        expect(dockerfileBaseImages(dockerfile)).toEqual([
+            "node:22.14.0-bookworm-slim",
+            "debian:bookworm-slim",
+            "alpine:3.20",
+        ]);
+    });
+
+    it("leaves out, never fails on, what it cannot read as one image reference", () => {
+        // A parser directive changes the escape character; a heredoc body is not instructions.
+        const dockerfile = [
+            "# escape=`",
+            "FROM node:22 `",
+            "  AS build",
+            "FROM ${BROKEN",
+            "FROM $EMPTY_WORD-x",
+            "RUN <<EOF",
+            "FROM debian:trixie",
+            "EOF",
+            "FROM alpine:3.20 \\",
+            "",
+            "  AS last",
+        ].join("\n");
+        const bases = dockerfileBaseImages(dockerfile);
+        expect(bases).toContain("alpine:3.20");
+        for (const base of bases) expect(base).toMatch(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/);
+    });
 });
