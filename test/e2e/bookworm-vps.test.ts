@@ -14,6 +14,7 @@ import {
     startTimes,
     waitForHealthyStack,
 } from "./checks";
+import { expectImageRemuxesEveryFixture } from "./hls-fixtures";
 
 /**
  * The one scenario file on Debian 12 (bookworm), so that the older release stays green: sshd as
@@ -68,6 +69,11 @@ describe("Debian 12: the real plan with sshd as ssh.service and compose v1", () 
             );
             await expectComposeOf(vps, session, services);
         });
+    });
+
+    it("the bot image's ffmpeg, compiled from Debian 12's source as production's is, remuxes every HLS fixture", async () => {
+        // Production's base (node:*-bookworm-slim) is Debian 12: its ffmpeg is 5.1, not 13's 7.1.
+        await expectImageRemuxesEveryFixture(vps, provisioned.runtime.botImages[services[2]!]!);
     });
 
     it("applies again with every step UNCHANGED and no container restarted", async () => {

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { expect } from "vitest";
 import { makeHlsFixture } from "../../bot/test/helpers/global-setup.js";
 import { host } from "../vps/host-commands";
+import { shareMount } from "../vps/mounts";
+import type { TestVps } from "../vps/vps";
 
 /** An HLS VOD input at <dir>/<name>/index.m3u8, and what a remux of it holds. */
 export interface HlsFixture {
@@ -181,4 +184,59 @@ export async function framesPerStream(file: string): Promise<Record<string, stri
         (streams[stream!] ??= []).push(`${size} ${md5}`);
     }
     return streams;
+}
+
+/**
+ * Runs the bot image's own ffmpeg over every fixture, over http inside the container as the bot
+ * runs it (its VideoConverter and relay, test/e2e/fixtures/remux-in-bot-image.mjs), and checks
+ * each MP4 on this machine: the streams, the whole duration, and the same decoded frames as this
+ * machine's ffmpeg gets from its own remux of the same input.
+ */
+export async function expectImageRemuxesEveryFixture(vps: TestVps, image: string): Promise<void> {
+    // Made on this machine by Debian's full ffmpeg; served inside the container from loopback.
+    const fixturesDir = join(vps.runDir, "share/hls-fixtures");
+    const fixtures = await makeHlsFixtures(fixturesDir);
+    const outDir = "/root/e2e-remux";
+    const session = await vps.session();
+    const output = await session
+        .run(
+            [
+                `set -euo pipefail; install -d -o 10001 -g 10001 ${outDir};`,
+                `docker run --rm -i --network none -v ${shareMount}/hls-fixtures:/fixtures:ro`,
+                `-v ${outDir}:/out --entrypoint node ${image} --input-type=module -`,
+                `/fixtures /out ${fixtures.map((fixture) => fixture.name).join(" ")}`,
+            ].join(" "),
+            { stdin: readFileSync(join(__dirname, "fixtures/remux-in-bot-image.mjs"), "utf8") },
+        )
+        .finally(() => session.close());
+    const results = output
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { name: string; error?: string });
+    expect(results.filter((result) => result.error !== undefined)).toEqual([]);
+    expect(results.map((result) => result.name)).toEqual(fixtures.map((f) => f.name));
+
+    for (const fixture of fixtures) {
+        const mp4 = join(vps.rootDir, outDir, `${fixture.name}.mp4`);
+        const probe = await host("ffprobe", [
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name:format=duration,format_name",
+            "-of",
+            "json",
+            mp4,
+        ]);
+        const { streams, format } = JSON.parse(probe) as {
+            streams: Array<{ codec_name: string }>;
+            format: { duration: string; format_name: string };
+        };
+        const what = `${fixture.name}.mp4`;
+        expect(streams.map((stream) => stream.codec_name).sort(), what).toEqual(fixture.codecs);
+        expect(format.format_name, what).toContain("mp4");
+        expect(Math.abs(Number(format.duration) - fixture.durationSec), what).toBeLessThan(0.5);
+        const reference = join(fixturesDir, `${fixture.name}.reference.mp4`);
+        await hostRemux(join(fixturesDir, fixture.name, "index.m3u8"), reference);
+        expect(await framesPerStream(mp4), what).toEqual(await framesPerStream(reference));
+    }
 }

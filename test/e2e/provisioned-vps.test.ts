@@ -1,10 +1,7 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planProvisioning } from "../../components/plan/plan";
 import { changedSteps } from "../../components/plan/plan-changes";
 import { applySteps, StepFailedError } from "../vps/applier";
-import { host } from "../vps/host-commands";
 import { e2eConfig, provision, Provisioned, reapply } from "../vps/provision";
 import { attemptLogin, SshSession } from "../vps/ssh";
 import { localImages } from "../vps/images";
@@ -23,7 +20,7 @@ import {
     startTimes,
     waitForHealthyStack,
 } from "./checks";
-import { framesPerStream, hostRemux, makeHlsFixtures } from "./hls-fixtures";
+import { expectImageRemuxesEveryFixture } from "./hls-fixtures";
 
 /**
  * The six scenarios of the test VPS, in order, on one VPS as close to Ubuntu 24.04 as the
@@ -213,54 +210,10 @@ describe("1. fresh host, first apply", () => {
     });
 
     it("the bot image's own ffmpeg remuxes every HLS fixture over http, as the bot runs it", async () => {
-        // Made on this machine by Debian's full ffmpeg; served inside the container from loopback.
-        const fixturesDir = join(vps.runDir, "share/hls-fixtures");
-        const fixtures = await makeHlsFixtures(fixturesDir);
-        const image = provisioned.runtime.botImages["mpcabinet-picture-bot"];
-        const outDir = "/root/e2e-remux";
-        const output = await withSession((session) =>
-            session.run(
-                [
-                    `set -euo pipefail; install -d -o 10001 -g 10001 ${outDir};`,
-                    `docker run --rm -i --network none -v ${shareMount}/hls-fixtures:/fixtures:ro`,
-                    `-v ${outDir}:/out --entrypoint node ${image} --input-type=module -`,
-                    `/fixtures /out ${fixtures.map((fixture) => fixture.name).join(" ")}`,
-                ].join(" "),
-                { stdin: readFileSync(join(__dirname, "fixtures/remux-in-bot-image.mjs"), "utf8") },
-            ),
+        await expectImageRemuxesEveryFixture(
+            vps,
+            provisioned.runtime.botImages["mpcabinet-picture-bot"]!,
         );
-        const results = output
-            .trim()
-            .split("\n")
-            .map((line) => JSON.parse(line) as { name: string; error?: string });
-        expect(results.filter((result) => result.error !== undefined)).toEqual([]);
-        expect(results.map((result) => result.name)).toEqual(fixtures.map((f) => f.name));
-
-        // Read back on this machine: the streams, the whole duration, and the same decoded frames
-        // as this machine's ffmpeg gets from its own remux of the same input.
-        for (const fixture of fixtures) {
-            const mp4 = join(vps.rootDir, outDir, `${fixture.name}.mp4`);
-            const probe = await host("ffprobe", [
-                "-v",
-                "error",
-                "-show_entries",
-                "stream=codec_name:format=duration,format_name",
-                "-of",
-                "json",
-                mp4,
-            ]);
-            const { streams, format } = JSON.parse(probe) as {
-                streams: Array<{ codec_name: string }>;
-                format: { duration: string; format_name: string };
-            };
-            const what = `${fixture.name}.mp4`;
-            expect(streams.map((stream) => stream.codec_name).sort(), what).toEqual(fixture.codecs);
-            expect(format.format_name, what).toContain("mp4");
-            expect(Math.abs(Number(format.duration) - fixture.durationSec), what).toBeLessThan(0.5);
-            const reference = join(fixturesDir, `${fixture.name}.reference.mp4`);
-            await hostRemux(join(fixturesDir, fixture.name, "index.m3u8"), reference);
-            expect(await framesPerStream(mp4), what).toEqual(await framesPerStream(reference));
-        }
     });
 });
 
