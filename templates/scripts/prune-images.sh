@@ -6,9 +6,9 @@
 # Dockerfile builds FROM. Per bot it records that image as "current" and the image it replaced as
 # "previous" in KEPT_DIR/<bot>, so a rollback needs no rebuild. Then it removes every image that no
 # container uses (running or stopped), that is no bot's current or previous image, no bot's base
-# (BuildKit records no parent, so the next build would pull it again) and no parent layer of one
-# of those, newest first, and trims
-# BuildKit's build cache to BUILD_CACHE_KEEP_MB. A removal Docker refuses is reported and skipped:
+# in the image store (BuildKit records no parent: only the Dockerfile says the base is in use) and
+# no parent layer of one of those, newest first, and trims BuildKit's build cache to
+# BUILD_CACHE_KEEP_MB. A removal Docker refuses is reported and skipped:
 # a deploy that succeeded does not fail here. Prints CHANGED or UNCHANGED as its last line.
 set -euo pipefail
 
@@ -61,7 +61,8 @@ record_bot() {
     if [[ -n "$previous" ]]; then keep["$previous"]=1; fi
 }
 
-# A base that is not on the host (never built yet, or removed by hand) has nothing to keep.
+# A base not in the image store has nothing to keep here: one that BuildKit pulled itself is in
+# its build cache, trimmed below.
 keep_bases() {
     local base id
     for base in "$@"; do
